@@ -1,0 +1,104 @@
+"""The kiến nghị portal: residents' petitions followed from filing to closure."""
+
+from __future__ import annotations
+
+from flask import Flask, has_request_context, session
+from flask_login import current_user
+
+from portal import config as config_module
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory; ``config`` overrides what the environment says."""
+    app = Flask(
+        __name__,
+        instance_path=str(config_module.INSTANCE_DIR),
+        template_folder=str(config_module.BASE_DIR / "templates"),
+        static_folder=str(config_module.BASE_DIR / "static"),
+    )
+    app.config.update(config_module.DEFAULTS)
+    app.config.update(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    config_module.check(app.config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from portal import cli, errors
+
+    errors.register(app)
+    cli.register(app)
+    return app
+
+
+def select_locale() -> str:
+    languages = ("vi", "en")
+    if not has_request_context():
+        return "vi"
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and getattr(current_user, "locale", None) in languages:
+        return current_user.locale
+    return "vi"
+
+
+def _init_extensions(app: Flask) -> None:
+    from htmx_flask import Htmx
+
+    from portal import geo
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(config_module.BASE_DIR / "translations"),
+    )
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    Htmx(app)
+    app.extensions["geocoder"] = app.config.get("GEOCODER_INSTANCE") or geo.make_geocoder(
+        app.config
+    )
+
+    from portal.accounts import services as accounts
+
+    accounts.init_login(app, login_manager)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.accounts.views import bp as accounts_bp
+    from portal.map.views import bp as map_bp
+    from portal.petitions.views import bp as petitions_bp
+    from portal.petitions.views import staff_bp
+    from portal.public.views import bp as public_bp
+
+    for blueprint in (public_bp, petitions_bp, staff_bp, accounts_bp, map_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from portal import timeutil
+    from portal.petitions.models import Status
+    from portal.petitions.services import is_overdue
+
+    app.jinja_env.filters["vn_date"] = timeutil.format_date
+    app.jinja_env.filters["vn_datetime"] = timeutil.format_datetime
+    app.jinja_env.globals["is_overdue"] = is_overdue
+    app.jinja_env.globals["Status"] = Status
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.context_processor
+    def inject_common():
+        from portal.units.services import current_ward
+
+        return {
+            "ward": current_ward(),
+            "current_locale": select_locale(),
+            "languages": app.config["LANGUAGES"],
+        }

@@ -1,0 +1,92 @@
+"""Settings read from the environment, with defaults that are safe for a laptop.
+
+Every setting is documented in the README. Production mode (``PORTAL_ENV=production``)
+refuses to start with the development secret key.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - refused in production by check()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def from_environment() -> dict:
+    """Build the configuration mapping from environment variables."""
+    return {
+        "PORTAL_ENV": os.environ.get("PORTAL_ENV", "development"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
+        ),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
+        "PORTAL_WARD_CODE": os.environ.get("PORTAL_WARD_CODE", "09886"),
+        "PORTAL_CODE_PREFIX": os.environ.get("PORTAL_CODE_PREFIX", "KN"),
+        "MAP_TILE_URL": os.environ.get(
+            "MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+        ),
+        "MAP_TILE_ATTRIBUTION": os.environ.get(
+            "MAP_TILE_ATTRIBUTION", "&copy; Những người đóng góp OpenStreetMap"
+        ),
+        "GEOCODER": os.environ.get("GEOCODER", "offline"),
+        "GEOCODER_USER_AGENT": os.environ.get("GEOCODER_USER_AGENT", "kien-nghi-portal"),
+        "GEOCODER_URL": os.environ.get("GEOCODER_URL", ""),
+        "GEOCODER_TIMEOUT": float(os.environ.get("GEOCODER_TIMEOUT", "3")),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "kien-nghi@localhost"),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "PETITION_RATE_LIMIT": os.environ.get("PETITION_RATE_LIMIT", "10 per hour"),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "MAX_PHOTOS": _env_int("MAX_PHOTOS", 5),
+        "MAX_PHOTO_BYTES": _env_int("MAX_PHOTO_BYTES", 10 * 1024 * 1024),
+        "PAGE_SIZE": _env_int("PAGE_SIZE", 20),
+    }
+
+
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "LANGUAGES": {"vi": "Tiếng Việt", "en": "English"},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # Five photos of 10 MB and the rest of the form.
+    "MAX_CONTENT_LENGTH": 55 * 1024 * 1024,
+    "MAX_IMAGE_PIXELS": 40_000_000,
+    "PHOTO_MAX_SIDE": 2048,
+    "THUMB_MAX_SIDE": 320,
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used."""
+
+
+def check(config: dict) -> None:
+    """Refuse settings that would be unsafe in production."""
+    if config.get("PORTAL_ENV") == "production":
+        if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
+            raise ConfigError("SECRET_KEY must be set to a long random value in production.")

@@ -1,0 +1,58 @@
+"""Friendly error pages in Vietnamese; htmx calls get the same page as a fragment."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+from portal.extensions import db
+
+MESSAGES = {
+    400: (_l("Yêu cầu không hợp lệ"), _l("Máy chủ không hiểu yêu cầu này.")),
+    403: (_l("Không có quyền truy cập"), _l("Tài khoản của bạn không được phép xem trang này.")),
+    404: (
+        _l("Không tìm thấy"),
+        _l("Trang hoặc kiến nghị bạn tìm không tồn tại. Hãy kiểm tra lại mã hoặc địa chỉ."),
+    ),
+    405: (_l("Không được phép"), _l("Thao tác này không được hỗ trợ tại địa chỉ này.")),
+    413: (
+        _l("Tệp gửi lên quá lớn"),
+        _l("Tổng dung lượng tệp vượt giới hạn. Hãy gửi ít ảnh hơn hoặc ảnh nhỏ hơn."),
+    ),
+    429: (
+        _l("Quá nhiều yêu cầu"),
+        _l("Bạn đã gửi quá nhiều yêu cầu trong thời gian ngắn. Hãy thử lại sau ít phút."),
+    ),
+    500: (_l("Lỗi hệ thống"), _l("Đã có lỗi xảy ra. Thông tin bạn đã lưu trước đó không bị mất.")),
+}
+
+
+def _page(code: int, title=None, message=None):
+    default_title, default_message = MESSAGES.get(code, MESSAGES[500])
+    template = "errors/_error.html" if request.headers.get("HX-Request") else "errors/page.html"
+    body = render_template(
+        template, code=code, title=title or default_title, message=message or default_message
+    )
+    return body, code, {"Vary": "HX-Request"}
+
+
+def register(app: Flask) -> None:
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, lambda e, code=code: _page(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _page(
+            400,
+            _l("Phiên làm việc đã hết hạn"),
+            _l(
+                "Biểu mẫu đã hết hạn hoặc thiếu mã bảo mật. Hãy quay lại, tải lại trang và "
+                "gửi lại; nội dung đã nhập vẫn còn trên trình duyệt của bạn."
+            ),
+        )
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        return _page(500)

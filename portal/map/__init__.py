@@ -1,0 +1,1 @@
+"""The map: residential-group boundaries, petition pins, address suggestions."""

@@ -1,0 +1,1 @@
+"""Petitions (kiến nghị): filing, the status machine, the timeline and photos."""

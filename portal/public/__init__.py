@@ -1,0 +1,1 @@
+"""What anyone can see: home, lookup by code, health check, language switch."""

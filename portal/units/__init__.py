@@ -1,0 +1,1 @@
+"""Wards, their residential groups (areas) and the units that handle petitions."""

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.timeutil import utcnow
+
+
+class Ward(db.Model):
+    """A phường/xã: the lowest administrative level, with its official code."""
+
+    __tablename__ = "ward"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    province_code: Mapped[str] = mapped_column(String(10))
+    province_name: Mapped[str] = mapped_column(String(200))
+    # GeoJSON geometry (Polygon/MultiPolygon, WGS84); when absent, the union of areas.
+    boundary: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    areas: Mapped[list[Area]] = relationship(back_populates="ward", order_by="Area.sort_order")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AreaKind(enum.StrEnum):
+    RESIDENTIAL_GROUP = "residential_group"  # tổ dân phố
+    NEIGHBORHOOD = "neighborhood"  # khu phố
+    HAMLET = "hamlet"  # thôn
+
+
+class Area(db.Model):
+    """A tổ dân phố, khu phố or thôn with its boundary on the map."""
+
+    __tablename__ = "area"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[AreaKind] = mapped_column(
+        Enum(AreaKind, native_enum=False, length=30), default=AreaKind.RESIDENTIAL_GROUP
+    )
+    boundary: Mapped[dict | None] = mapped_column(JSON)
+    centroid_lat: Mapped[float | None] = mapped_column(Float)
+    centroid_lon: Mapped[float | None] = mapped_column(Float)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    ward: Mapped[Ward] = relationship(back_populates="areas")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitLevel(enum.StrEnum):
+    WARD = "ward"
+    HIGHER = "higher"
+    ENTERPRISE = "enterprise"
+    ORGANISATION = "organisation"
+
+
+class Unit(db.Model):
+    """A responsible unit: UBND Phường, Công an Phường, a waste contractor…"""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    abbreviation: Mapped[str | None] = mapped_column(String(50))
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    level: Mapped[UnitLevel] = mapped_column(
+        Enum(UnitLevel, native_enum=False, length=20), default=UnitLevel.WARD
+    )
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    description: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def short_name(self) -> str:
+        return self.abbreviation or self.name

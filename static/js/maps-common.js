@@ -1,0 +1,36 @@
+/* Shared map helpers. Leaflet is an enhancement: every page works without it. */
+(function () {
+  "use strict";
+  window.PortalMap = {
+    base: function (el, options) {
+      var map = L.map(el, Object.assign({ scrollWheelZoom: false }, options || {}));
+      var url = el.dataset.tileUrl;
+      if (url) {
+        L.tileLayer(url, { maxZoom: 19, attribution: el.dataset.tileAttribution || "" }).addTo(map);
+      }
+      return map;
+    },
+    areas: function (map, url, onLoad) {
+      if (!url) return;
+      fetch(url, { headers: { Accept: "application/geo+json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          var layer = L.geoJSON(data, {
+            style: { color: "#1d4e89", weight: 1.5, fillOpacity: 0.06 },
+            interactive: false,
+          }).addTo(map);
+          layer.eachLayer(function (l) {
+            l.bindTooltip(l.feature.properties.name, { permanent: false, direction: "center" });
+          });
+          if (onLoad) onLoad(layer);
+        })
+        .catch(function () { /* boundaries are a nicety; the form still works */ });
+    },
+    colors: {
+      received: "#6b7280", reviewing: "#7c3aed", assigned: "#2563eb", in_progress: "#d97706",
+      forwarded: "#0891b2", resolved: "#16a34a", cannot_resolve: "#b91c1c", rejected: "#4b5563",
+      closed: "#15803d", merged: "#9ca3af",
+    },
+  };
+})();

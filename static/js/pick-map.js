@@ -1,0 +1,69 @@
+/* The filing form's map: drop or drag a pin, or use the phone's location. */
+(function () {
+  "use strict";
+  function start() {
+    var el = document.getElementById("pick-map");
+    if (!el || typeof L === "undefined" || !window.PortalMap) return;
+    var lat = document.getElementById("latitude");
+    var lon = document.getElementById("longitude");
+    var areaSelect = document.getElementById("area_id");
+    var address = document.getElementById("address_text");
+    var suggestion = document.getElementById("address-suggestion");
+    ["pick-map", "map-help", "map-tools"].forEach(function (id) {
+      document.getElementById(id).hidden = false;
+    });
+    var map = PortalMap.base(el, { tap: true });
+    map.setView([20.98, 105.753], 14);
+    var marker = null;
+
+    PortalMap.areas(map, el.dataset.areasUrl, function (layer) {
+      if (!marker && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
+    });
+
+    function suggest(latlng) {
+      if (!window.htmx || !suggestion) return;
+      var url = el.dataset.addressUrl + "?latitude=" + latlng.lat.toFixed(6) + "&longitude=" + latlng.lng.toFixed(6);
+      htmx.ajax("GET", url, { target: "#address-suggestion", swap: "innerHTML" }).then(function () {
+        var found = suggestion.querySelector("[data-area-id]");
+        if (found && areaSelect) areaSelect.value = found.dataset.areaId;
+      });
+    }
+
+    function place(latlng, pan) {
+      lat.value = latlng.lat.toFixed(6);
+      lon.value = latlng.lng.toFixed(6);
+      if (!marker) {
+        marker = L.marker(latlng, { draggable: true, title: el.dataset.labelPin, autoPan: true }).addTo(map);
+        marker.on("dragend", function () { place(marker.getLatLng(), false); });
+      } else {
+        marker.setLatLng(latlng);
+      }
+      if (pan) map.setView(latlng, Math.max(map.getZoom(), 17));
+      suggest(latlng);
+    }
+
+    if (lat.value && lon.value) {
+      place(L.latLng(parseFloat(lat.value), parseFloat(lon.value)), true);
+    }
+    map.on("click", function (e) { place(e.latlng, false); });
+
+    document.getElementById("use-location").addEventListener("click", function () {
+      if (!navigator.geolocation) return;
+      navigator.geolocation.getCurrentPosition(
+        function (pos) { place(L.latLng(pos.coords.latitude, pos.coords.longitude), true); },
+        function () { suggestion.textContent = el.dataset.geoError || ""; },
+        { enableHighAccuracy: true, timeout: 10000 }
+      );
+    });
+    document.getElementById("clear-location").addEventListener("click", function () {
+      if (marker) { map.removeLayer(marker); marker = null; }
+      lat.value = ""; lon.value = ""; suggestion.innerHTML = "";
+    });
+    suggestion.addEventListener("click", function (e) {
+      var fill = e.target.closest("[data-fill-address]");
+      if (fill && address) address.value = fill.dataset.fillAddress;
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
