@@ -1,0 +1,154 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL gets a fresh database per test session (dropped at the end). In CI
+(``CI=true``) a missing PostgreSQL is a failure, never a skip; on a laptop without
+it the PostgreSQL half is skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from portal import create_app
+from portal.extensions import db
+from portal.geo import FakeGeocoder
+from tests import factories
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _pg_admin_connect():
+    import psycopg
+
+    url = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    return psycopg.connect(url, autocommit=True, connect_timeout=3)
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    """A database of our own on the local PostgreSQL for this test session."""
+    try:
+        admin = _pg_admin_connect()
+    except Exception as error:  # noqa: BLE001
+        message = f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"portal_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with _pg_admin_connect() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+_schema_ready: set[str] = set()
+
+
+def make_app(database_url: str, tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "GEOCODER_INSTANCE": FakeGeocoder(),
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def _reset_schema(app, database_url: str) -> None:
+    with app.app_context():
+        if database_url not in _schema_ready:
+            db.drop_all()
+            db.create_all()
+            _schema_ready.add(database_url)
+        else:
+            with db.engine.begin() as connection:
+                for table in reversed(db.metadata.sorted_tables):
+                    connection.execute(table.delete())
+        db.session.remove()
+
+
+@pytest.fixture
+def app_config():
+    """Override per test module with ``@pytest.fixture def app_config(): return {...}``."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    app = make_app(database_url, tmp_path, **app_config)
+    _reset_schema(app, database_url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+def world(app):
+    """A ward with areas, categories, units and one account per role."""
+    data = factories.build_world()
+    db.session.commit()
+    return data
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = factories.PASSWORD):
+        return self.client.post(
+            "/dang-nhap", data={"email": email, "password": password}, follow_redirects=False
+        )
+
+    def as_role(self, world, role: str):
+        return self.login(world.users[role].email)
+
+    def logout(self):
+        return self.client.post("/dang-xuat")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def sql(app):
+    def run(statement: str, **params):
+        return db.session.execute(text(statement), params)
+
+    return run

@@ -1,0 +1,133 @@
+"""Small builders for tests: a ward of two residential groups, units, one user per role."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from portal.accounts.models import Role
+from portal.accounts.services import create_user
+from portal.extensions import db
+from portal.petitions import services
+from portal.petitions.models import Category
+from portal.units.models import Area, Unit, UnitLevel, Ward
+
+PASSWORD = "mat-khau-thu-nghiem"
+
+# The ward is the square lon 105.74–105.76, lat 20.97–20.99, cut into a west and an east half.
+INSIDE_WEST = (20.98, 105.745)
+INSIDE_EAST = (20.98, 105.755)
+OUTSIDE = (21.03, 105.85)
+
+
+def _square(west, south, east, north) -> dict:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def build_world() -> SimpleNamespace:
+    ward = Ward(
+        code="09886",
+        name="Phường Dương Nội",
+        province_code="01",
+        province_name="Thành phố Hà Nội",
+        boundary=_square(105.74, 20.97, 105.76, 20.99),
+    )
+    west = Area(
+        ward=ward,
+        name="Tổ dân phố Nhân Trạch",
+        boundary=_square(105.74, 20.97, 105.75, 20.99),
+        sort_order=1,
+    )
+    east = Area(
+        ward=ward,
+        name="Tổ dân phố La Dương",
+        boundary=_square(105.75, 20.97, 105.76, 20.99),
+        sort_order=2,
+    )
+    categories = {
+        slug: Category(slug=slug, name=name, sort_order=i)
+        for i, (slug, name) in enumerate(
+            [
+                ("ve-sinh-moi-truong", "Vệ sinh môi trường"),
+                ("thoat-nuoc", "Thoát nước"),
+                ("chieu-sang", "Chiếu sáng"),
+            ]
+        )
+    }
+    units = {
+        "infra": Unit(
+            name="Phòng Kinh tế, Hạ tầng và Đô thị", abbreviation="KT-HT-ĐT", level=UnitLevel.WARD
+        ),
+        "waste": Unit(
+            name="Công ty CP Tập đoàn Nam Hà Nội",
+            abbreviation="Nam Hà Nội",
+            level=UnitLevel.ENTERPRISE,
+        ),
+        "police": Unit(name="Công an Phường", abbreviation="CA Phường", level=UnitLevel.WARD),
+    }
+    db.session.add_all([ward, west, east, *categories.values(), *units.values()])
+    db.session.flush()
+    users = {
+        "ward_staff": create_user(
+            email="canbo@example.vn",
+            full_name="Cán Bộ Phường",
+            password=PASSWORD,
+            role=Role.WARD_STAFF,
+        ),
+        "unit_staff": create_user(
+            email="donvi@example.vn",
+            full_name="Cán Bộ Hạ Tầng",
+            password=PASSWORD,
+            role=Role.UNIT_STAFF,
+            unit=units["infra"],
+        ),
+        "other_unit_staff": create_user(
+            email="congty@example.vn",
+            full_name="Nhân Viên Công Ty",
+            password=PASSWORD,
+            role=Role.UNIT_STAFF,
+            unit=units["waste"],
+        ),
+        "mttq": create_user(
+            email="mttq@example.vn", full_name="Cán Bộ Mặt Trận", password=PASSWORD, role=Role.MTTQ
+        ),
+        "admin": create_user(
+            email="admin@example.vn", full_name="Quản Trị", password=PASSWORD, role=Role.ADMIN
+        ),
+    }
+    db.session.flush()
+    return SimpleNamespace(
+        ward=ward,
+        areas=[west, east],
+        west=west,
+        east=east,
+        categories=categories,
+        units=units,
+        users=users,
+    )
+
+
+def file(world, **overrides):
+    """File a petition through the service, as a resident would."""
+    lat, lon = overrides.pop("point", INSIDE_WEST)
+    filing = services.Filing(
+        category=overrides.pop("category", world.categories["ve-sinh-moi-truong"]),
+        title=overrides.pop("title", "Điểm rác tự phát đầu ngõ 12"),
+        description=overrides.pop("description", "Rác thải sinh hoạt đổ thành đống, bốc mùi."),
+        latitude=lat,
+        longitude=lon,
+        **overrides,
+    )
+    petition = services.file_petition(world.ward, filing)
+    db.session.commit()
+    return petition
+
+
+def assign(world, petition, unit_key="infra", **plan):
+    services.assign(
+        petition,
+        world.users["ward_staff"],
+        services.AssignmentPlan(lead_unit=world.units[unit_key], **plan),
+    )
+    db.session.commit()
+    return petition
