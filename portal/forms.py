@@ -9,7 +9,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import Length, StopValidation, ValidationError
 
 from portal.text import normalize
 from portal.timeutil import parse_date
@@ -26,8 +26,9 @@ class Required:
     def __call__(self, form, field):
         data = field.data
         if data is None or (isinstance(data, str) and not data.strip()) or data == []:
-            field.errors[:] = []
-            raise ValidationError(self.message)
+            if field.errors:  # already explained (e.g. an unknown choice): say it once
+                raise StopValidation()
+            raise StopValidation(self.message)
 
 
 def length(min: int = -1, max: int = -1):  # noqa: A002 - mirrors WTForms' Length

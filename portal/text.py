@@ -21,8 +21,9 @@ _OLD_TO_NEW_TONES = {
     "ùy": "uỳ", "úy": "uý", "ủy": "uỷ", "ũy": "uỹ", "ụy": "uỵ",
 }
 _NEW_TO_OLD_TONES = {new: old for old, new in _OLD_TO_NEW_TONES.items()}
+# Not after "q": in "quý" the "u" belongs to the consonant "qu" and the mark stays on "y".
 _NEW_TONE_RE = re.compile(
-    "(" + "|".join(sorted(_NEW_TO_OLD_TONES, key=len, reverse=True)) + ")(?![a-zà-ỹđ])",
+    "(?<![qQ])(" + "|".join(sorted(_NEW_TO_OLD_TONES, key=len, reverse=True)) + ")(?![a-zà-ỹđ])",
     re.IGNORECASE,
 )
 

@@ -72,6 +72,8 @@ def make_app(database_url: str, tmp_path, **overrides):
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "GEOCODER_INSTANCE": FakeGeocoder(),
         "SERVER_NAME": None,
+        # scrypt is right for production and far too slow for hundreds of test logins.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
     return create_app(config)

@@ -86,6 +86,8 @@ def process(data: bytes, filename: str = "") -> tuple[bytes, bytes, int, int]:
         raise PhotoError(
             _l("Ảnh “%(name)s” có kích thước điểm ảnh quá lớn.", name=filename or "?")
         ) from None
+    except PhotoError:
+        raise  # a ValueError too: keep its own message
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise PhotoError(
             _l(

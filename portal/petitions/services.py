@@ -13,7 +13,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -282,9 +282,8 @@ def can_see(user: User, petition: Petition) -> bool:
     return any(a.unit_id == user.unit_id for a in petition.active_assignments)
 
 
-def can(user: User, action: str, petition: Petition) -> bool:
-    if petition.status not in ACTION_STATUSES[action]:
-        return False
+def may(user: User, action: str, petition: Petition) -> bool:
+    """Whether the user's role allows the action on this petition, whatever its status."""
     if user.role in (Role.WARD_STAFF, Role.ADMIN):
         return True
     if user.role == Role.UNIT_STAFF:
@@ -292,26 +291,25 @@ def can(user: User, action: str, petition: Petition) -> bool:
     return False
 
 
+def can(user: User, action: str, petition: Petition) -> bool:
+    """Whether the action is allowed now: by role and by the petition's status."""
+    return petition.status in ACTION_STATUSES[action] and may(user, action, petition)
+
+
 def available_actions(user: User, petition: Petition) -> list[str]:
     return [a for a in ACTION_STATUSES if can(user, a, petition)]
 
 
 def _require(user: User, action: str, petition: Petition) -> None:
-    if not can_see(user, petition) or user.role not in (
-        Role.WARD_STAFF,
-        Role.ADMIN,
-        Role.UNIT_STAFF,
-    ):
+    if not may(user, action, petition):
         raise NotAllowed(_l("Bạn không có quyền thực hiện thao tác này."))
-    if not can(user, action, petition):
-        if petition.status not in ACTION_STATUSES[action]:
-            raise TransitionError(
-                _l(
-                    "Thao tác này không áp dụng cho kiến nghị đang ở trạng thái “%(status)s”.",
-                    status=petition.status.label,
-                )
+    if petition.status not in ACTION_STATUSES[action]:
+        raise TransitionError(
+            _l(
+                "Thao tác này không áp dụng cho kiến nghị đang ở trạng thái “%(status)s”.",
+                status=petition.status.label,
             )
-        raise NotAllowed(_l("Bạn không có quyền thực hiện thao tác này."))
+        )
 
 
 def _required(value: str | None, message, field: str) -> str:
@@ -914,6 +912,13 @@ def apply_filter(query: Select, f: ListFilter) -> Select:
             )
         )
     return query.order_by(*SORTS.get(f.sort, SORTS["newest"]))
+
+
+def status_counts(query: Select, *, unit_id: int | None = None) -> dict[Status, int]:
+    """How many of the petitions in ``query`` (optionally one unit's) are in each status."""
+    sub = apply_filter(query, ListFilter(unit_id=unit_id)).order_by(None).subquery()
+    rows = db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status))
+    return {Status(status): n for status, n in rows}
 
 
 def is_overdue(petition: Petition) -> bool:

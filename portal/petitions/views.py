@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role
@@ -304,15 +304,7 @@ def inbox():
         sort=form.sort.data if form.sort.data in services.SORTS else "newest",
     )
     visible = services.visible_query(current_user)
-    counts_query = services.apply_filter(
-        visible, services.ListFilter(unit_id=criteria.unit_id)
-    ).order_by(None)
-    counts = dict(
-        db.session.execute(
-            select(Petition.status, func.count()).select_from(counts_query.subquery())
-            .group_by("status")
-        ).all()
-    )
+    counts = services.status_counts(visible, unit_id=criteria.unit_id)
     page = db.paginate(
         services.apply_filter(visible, criteria),
         page=max(form.page.data or 1, 1),
@@ -325,7 +317,7 @@ def inbox():
         targets=["results"],
         form=form,
         page=page,
-        counts={Status(k): v for k, v in counts.items()},
+        counts=counts,
     )
 
 

@@ -1,0 +1,161 @@
+"""The application as a whole: configuration, health, CLI, migrations, language."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from portal import create_app
+from portal.config import ConfigError
+from portal.extensions import db
+from portal.petitions.models import Petition, PetitionEvent, Status
+from tests import factories
+from tests.conftest import make_app
+
+
+def test_production_refuses_default_secret(tmp_path):
+    with pytest.raises(ConfigError):
+        create_app({"PORTAL_ENV": "production", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app(
+        {"PORTAL_ENV": "production", "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    )
+    assert app.config["SECRET_KEY"] == "x" * 40
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-dir/for/sure/portal.sqlite3",
+        "postgresql+psycopg://postgres@127.0.0.1:1/none",
+    ],
+)
+def test_healthz_503_when_database_is_down(tmp_path, url):
+    app = make_app(
+        url,
+        tmp_path,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 1}}
+        if "postgresql" in url
+        else {},
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "unavailable"
+
+
+def test_migrations_build_the_schema_of_the_models(database_url, tmp_path):
+    app = make_app(database_url, tmp_path)
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        with db.engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        assert diff == []
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    # The next test that needs the schema builds it again.
+    from tests import conftest
+
+    conftest._schema_ready.discard(database_url)
+
+
+def test_seed_demo_is_idempotent_and_covers_every_status(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["portal", "seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "admin@demo.kiennghi.vn" in first.output
+    petitions = db.session.scalar(select(func.count()).select_from(Petition))
+    events = db.session.scalar(select(func.count()).select_from(PetitionEvent))
+    assert 55 <= petitions <= 65
+    statuses = set(db.session.scalars(select(Petition.status).distinct()))
+    assert statuses == set(Status)
+    second = runner.invoke(args=["portal", "seed-demo"])
+    assert second.exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(Petition)) == petitions
+    assert db.session.scalar(select(func.count()).select_from(PetitionEvent)) == events
+
+
+def test_create_user_command(app, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "portal",
+            "create-user",
+            "--email",
+            "moi@example.vn",
+            "--name",
+            "Cán bộ mới",
+            "--role",
+            "ward_staff",
+            "--password",
+            "mot-mat-khau-dai",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    short = runner.invoke(
+        args=[
+            "portal",
+            "create-user",
+            "--email",
+            "b@example.vn",
+            "--name",
+            "B",
+            "--role",
+            "ward_staff",
+            "--password",
+            "ngan",
+        ],
+    )
+    assert short.exit_code != 0 and "ít nhất 10 ký tự" in short.output
+    unit_less = runner.invoke(
+        args=[
+            "portal",
+            "create-user",
+            "--email",
+            "c@example.vn",
+            "--name",
+            "C",
+            "--role",
+            "unit_staff",
+            "--password",
+            "mot-mat-khau-dai",
+        ],
+    )
+    assert unit_less.exit_code != 0 and "gắn với một đơn vị" in unit_less.output
+    dup = runner.invoke(
+        args=[
+            "portal",
+            "create-user",
+            "--email",
+            "MOI@example.vn",
+            "--name",
+            "X",
+            "--role",
+            "mttq",
+            "--password",
+            "mot-mat-khau-dai",
+        ],
+    )
+    assert dup.exit_code != 0 and "Đã có tài khoản" in dup.output
+
+
+def test_language_switch(client, world):
+    factories.file(world)
+    assert 'lang="vi"' in client.get("/").get_data(as_text=True)
+    response = client.post("/ngon-ngu/en", data={"next": "/kien-nghi"})
+    assert response.status_code == 303 and response.headers["Location"] == "/kien-nghi"
+    body = client.get("/kien-nghi").get_data(as_text=True)
+    assert 'lang="en"' in body
+    assert "Submit a petition" in body
+    assert client.post("/ngon-ngu/fr").status_code == 404
