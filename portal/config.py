@@ -87,6 +87,9 @@ class ConfigError(RuntimeError):
 
 def check(config: dict) -> None:
     """Refuse settings that would be unsafe in production."""
-    if config.get("PORTAL_ENV") == "production":
-        if config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
-            raise ConfigError("SECRET_KEY must be set to a long random value in production.")
+    if config.get("PORTAL_ENV") == "production" and config.get("SECRET_KEY") in (
+        None,
+        "",
+        DEV_SECRET_KEY,
+    ):
+        raise ConfigError("SECRET_KEY must be set to a long random value in production.")

@@ -86,7 +86,7 @@ UNITS = [
     ("Sở Xây dựng Hà Nội", "Sở XD", [], UnitLevel.HIGHER),
 ]
 
-DEMO_PASSWORD = "demo-kien-nghi-2026"
+DEMO_PASSWORD = "demo-kien-nghi-2026"  # noqa: S105 - printed for the demo; refused in production
 ACCOUNTS = [
     ("admin@demo.kiennghi.vn", "Quản trị viên (demo)", Role.ADMIN, None),
     ("canbo@demo.kiennghi.vn", "Nguyễn Văn Phường (cán bộ UBND, demo)", Role.WARD_STAFF, None),
@@ -101,53 +101,87 @@ ACCOUNTS = [
 
 PETITION_IDEAS = {
     "ve-sinh-moi-truong": [
-        ("Điểm rác tự phát đầu ngõ {n}", "Rác thải sinh hoạt đổ thành đống, bốc mùi, nhất là buổi tối."),
+        (
+            "Điểm rác tự phát đầu ngõ {n}",
+            "Rác thải sinh hoạt đổ thành đống, bốc mùi, nhất là buổi tối.",
+        ),
         ("Xe thu gom rác không đến {d} ngày", "Rác tồn đọng trước cửa các hộ, ruồi muỗi nhiều."),
-        ("Phế thải xây dựng đổ trộm ven đường", "Có xe chở phế thải đổ trộm ban đêm, lấn ra lòng đường."),
+        (
+            "Phế thải xây dựng đổ trộm ven đường",
+            "Có xe chở phế thải đổ trộm ban đêm, lấn ra lòng đường.",
+        ),
     ],
     "thoat-nuoc": [
-        ("Cống thoát nước bị tắc ở ngõ {n}", "Mỗi khi mưa to nước ngập đến đầu gối, tràn vào nhà dân."),
+        (
+            "Cống thoát nước bị tắc ở ngõ {n}",
+            "Mỗi khi mưa to nước ngập đến đầu gối, tràn vào nhà dân.",
+        ),
         ("Nắp cống bị vỡ nguy hiểm", "Nắp hố ga vỡ, trẻ em đi học qua rất nguy hiểm."),
     ],
     "chieu-sang": [
-        ("Đèn đường hỏng tại ngõ {n}", "Cả đoạn ngõ tối om từ {d} hôm nay, người dân đi lại khó khăn."),
-        ("Cần lắp thêm đèn chiếu sáng khu vui chơi", "Khu vui chơi trẻ em không có đèn, buổi tối mất an toàn."),
+        (
+            "Đèn đường hỏng tại ngõ {n}",
+            "Cả đoạn ngõ tối om từ {d} hôm nay, người dân đi lại khó khăn.",
+        ),
+        (
+            "Cần lắp thêm đèn chiếu sáng khu vui chơi",
+            "Khu vui chơi trẻ em không có đèn, buổi tối mất an toàn.",
+        ),
     ],
     "giao-thong": [
-        ("Mặt đường xuống cấp, nhiều ổ gà", "Đoạn đường dài khoảng {n}0 m có nhiều ổ gà, xe máy dễ ngã."),
+        (
+            "Mặt đường xuống cấp, nhiều ổ gà",
+            "Đoạn đường dài khoảng {n}0 m có nhiều ổ gà, xe máy dễ ngã.",
+        ),
         ("Đề nghị lắp gương cầu lồi tại ngã ba", "Ngã ba khuất tầm nhìn, đã xảy ra va chạm."),
     ],
     "trat-tu-do-thi": [
-        ("Lấn chiếm vỉa hè để kinh doanh", "Các quán bày bàn ghế kín vỉa hè, người đi bộ phải xuống lòng đường."),
+        (
+            "Lấn chiếm vỉa hè để kinh doanh",
+            "Các quán bày bàn ghế kín vỉa hè, người đi bộ phải xuống lòng đường.",
+        ),
         ("Trông giữ xe trái phép", "Bãi trông xe tự phát chiếm lối đi chung của tổ dân phố."),
     ],
     "dat-dai": [
-        ("Chậm cấp giấy chứng nhận quyền sử dụng đất", "Hồ sơ nộp từ năm ngoái đến nay chưa có kết quả."),
-        ("Xây dựng không phép trên đất nông nghiệp", "Có công trình xây dựng trên đất nông nghiệp, chưa thấy xử lý."),
+        (
+            "Chậm cấp giấy chứng nhận quyền sử dụng đất",
+            "Hồ sơ nộp từ năm ngoái đến nay chưa có kết quả.",
+        ),
+        (
+            "Xây dựng không phép trên đất nông nghiệp",
+            "Có công trình xây dựng trên đất nông nghiệp, chưa thấy xử lý.",
+        ),
     ],
     "an-ninh-trat-tu": [
         ("Tụ tập gây ồn ào ban đêm", "Nhóm thanh niên tụ tập, nẹt pô sau 23 giờ."),
     ],
     "van-hoa-xa-hoi": [
-        ("Đề nghị xây dựng nhà văn hóa tổ dân phố", "Tổ dân phố chưa có nhà văn hóa, phải mượn nhà dân để họp."),
+        (
+            "Đề nghị xây dựng nhà văn hóa tổ dân phố",
+            "Tổ dân phố chưa có nhà văn hóa, phải mượn nhà dân để họp.",
+        ),
     ],
     "khac": [
-        ("Loa phát thanh quá to vào sáng sớm", "Loa phát thanh phát từ 5 giờ sáng, ảnh hưởng người già và trẻ nhỏ."),
+        (
+            "Loa phát thanh quá to vào sáng sớm",
+            "Loa phát thanh phát từ 5 giờ sáng, ảnh hưởng người già và trẻ nhỏ.",
+        ),
     ],
 }
 
-# How far along each demo petition goes, spread so that every status appears.
+# How far along each demo petition goes: older petitions are further along, the newest
+# are still waiting, as in a real ward. Every status appears.
 SCRIPTS = (
-    ["received"] * 6
-    + ["reviewing"] * 5
-    + ["assigned"] * 7
-    + ["in_progress"] * 12
-    + ["forwarded"] * 4
+    ["closed"] * 8
     + ["resolved"] * 8
-    + ["closed"] * 8
     + ["cannot"] * 4
     + ["rejected"] * 3
+    + ["in_progress"] * 12
+    + ["forwarded"] * 4
     + ["merged"] * 3
+    + ["assigned"] * 7
+    + ["reviewing"] * 5
+    + ["received"] * 6
 )
 
 
@@ -244,7 +278,7 @@ def _place(rng: random.Random, area: Area) -> tuple[float, float]:
 
 
 def _petitions(ward, areas, categories, units, staff, unit_user, rng) -> int:
-    start = utcnow() - timedelta(days=170)
+    start = utcnow() - timedelta(days=200)
     ideas = [(slug, idea) for slug, items in PETITION_IDEAS.items() for idea in items]
     channels = [Channel.WEB] * 5 + [Channel.IN_PERSON, Channel.PHONE, Channel.GROUP_LEADER]
     lead_units = [
@@ -258,7 +292,7 @@ def _petitions(ward, areas, categories, units, staff, unit_user, rng) -> int:
         slug, (title, description) = ideas[number % len(ideas)]
         area = areas[number % len(areas)]
         lat, lon = _place(rng, area)
-        moment = start + timedelta(days=number * 2.5, hours=rng.randint(1, 10))
+        moment = start + timedelta(days=number * 3.2, hours=rng.randint(1, 10))
         fill = {"n": rng.randint(2, 180), "d": rng.randint(2, 9)}
         with frozen_clock(moment):
             petition = services.file_petition(
@@ -281,13 +315,12 @@ def _petitions(ward, areas, categories, units, staff, unit_user, rng) -> int:
 
 
 def _advance(petition, script, moment, staff, unit_user, lead_units, filed, rng) -> None:
-    step = iter(range(1, 40))
-
-    def later():
-        return moment + timedelta(days=next(step) * rng.uniform(1.0, 3.0))
+    clock = {"now": moment}
+    latest = utcnow() - timedelta(minutes=5)
 
     def at(func, *args, **kwargs):
-        with frozen_clock(later()):
+        clock["now"] = min(clock["now"] + timedelta(hours=rng.uniform(6, 96)), latest)
+        with frozen_clock(clock["now"]):
             func(*args, **kwargs)
 
     if script == "received":

@@ -31,7 +31,7 @@ class Required:
             raise StopValidation(self.message)
 
 
-def length(min: int = -1, max: int = -1):  # noqa: A002 - mirrors WTForms' Length
+def length(min: int = -1, max: int = -1):
     if min > 0 and max > 0:
         message = _l("Cần từ %(min)d đến %(max)d ký tự.", min=min, max=max)
     elif max > 0:
@@ -113,7 +113,7 @@ _VN_PHONE = re.compile(r"^0(?:[35789]\d{8}|2\d{9})$")
 
 
 def normalize_phone(value: str | None) -> str:
-    """"+84 912.345.678" -> "0912345678"; no check, see :func:`vietnamese_phone`."""
+    """ "+84 912.345.678" -> "0912345678"; no check, see :func:`vietnamese_phone`."""
     digits = _PHONE_SEPARATORS.sub("", value or "")
     if digits.startswith("+84"):
         digits = "0" + digits[3:]

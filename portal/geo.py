@@ -89,9 +89,7 @@ class Geocoder:
         except Exception:  # noqa: BLE001 - any geocoder failure means "no answer"
             current_app.logger.warning("geocoder unavailable for %r", key)
             return None
-        place = (
-            Place(location.latitude, location.longitude, location.address) if location else None
-        )
+        place = Place(location.latitude, location.longitude, location.address) if location else None
         if len(self._cache) > 2048:
             self._cache.clear()
         self._cache[key] = place

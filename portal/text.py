@@ -16,9 +16,21 @@ _SPACES = re.compile(r"\s+")
 # Old-style placement puts the tone mark on the first vowel of "oa", "oe", "uy";
 # the new style (used by the 2018 orthography rules) puts it on the second.
 _OLD_TO_NEW_TONES = {
-    "òa": "oà", "óa": "oá", "ỏa": "oả", "õa": "oã", "ọa": "oạ",
-    "òe": "oè", "óe": "oé", "ỏe": "oẻ", "õe": "oẽ", "ọe": "oẹ",
-    "ùy": "uỳ", "úy": "uý", "ủy": "uỷ", "ũy": "uỹ", "ụy": "uỵ",
+    "òa": "oà",
+    "óa": "oá",
+    "ỏa": "oả",
+    "õa": "oã",
+    "ọa": "oạ",
+    "òe": "oè",
+    "óe": "oé",
+    "ỏe": "oẻ",
+    "õe": "oẽ",
+    "ọe": "oẹ",
+    "ùy": "uỳ",
+    "úy": "uý",
+    "ủy": "uỷ",
+    "ũy": "uỹ",
+    "ụy": "uỵ",
 }
 _NEW_TO_OLD_TONES = {new: old for old, new in _OLD_TO_NEW_TONES.items()}
 # Not after "q": in "quý" the "u" belongs to the consonant "qu" and the mark stays on "y".

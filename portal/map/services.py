@@ -34,7 +34,7 @@ def petition_feature(petition: Petition, url: str) -> dict:
             "title": petition.title,
             "status": petition.status.value,
             "status_label": petition.status.label,
-            "category": petition.category.name,
+            "category": petition.category.label,
             "url": url,
         },
     }

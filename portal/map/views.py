@@ -25,9 +25,7 @@ def areas():
 
 @bp.route("/du-lieu.geojson")
 def petitions():
-    data = services.petitions_geojson(
-        lambda code: url_for("petitions.public_page", code=code)
-    )
+    data = services.petitions_geojson(lambda code: url_for("petitions.public_page", code=code))
     response = jsonify(data)
     response.cache_control.public = True
     response.cache_control.max_age = 60

@@ -66,9 +66,7 @@ class PetitionForm(FlaskForm):
     petitioner_name = StringField(
         _l("Họ và tên"), filters=[clean_text], validators=[Optional(), length(max=200)]
     )
-    petitioner_phone = StringField(
-        _l("Số điện thoại"), validators=[Optional(), vietnamese_phone]
-    )
+    petitioner_phone = StringField(_l("Số điện thoại"), validators=[Optional(), vietnamese_phone])
     petitioner_email = StringField(
         _l("Thư điện tử"),
         filters=[lambda v: v.strip() if isinstance(v, str) else v],

@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
@@ -106,6 +107,13 @@ class Category(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (Vietnamese unless English is chosen)."""
+        if self.name_en and str(get_locale()) == "en":
+            return self.name_en
         return self.name
 
 
@@ -259,12 +267,12 @@ class ImmutableEventError(RuntimeError):
 
 
 @event.listens_for(PetitionEvent, "before_update")
-def _refuse_event_update(mapper, connection, target):  # noqa: ARG001
+def _refuse_event_update(mapper, connection, target):
     raise ImmutableEventError("Petition events are append-only.")
 
 
 @event.listens_for(PetitionEvent, "before_delete")
-def _refuse_event_delete(mapper, connection, target):  # noqa: ARG001
+def _refuse_event_delete(mapper, connection, target):
     raise ImmutableEventError("Petition events are append-only.")
 
 
@@ -281,9 +289,7 @@ class Assignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    role: Mapped[AssignmentRole] = mapped_column(
-        Enum(AssignmentRole, native_enum=False, length=10)
-    )
+    role: Mapped[AssignmentRole] = mapped_column(Enum(AssignmentRole, native_enum=False, length=10))
     responsible_person: Mapped[str | None] = mapped_column(String(200))
     roadmap: Mapped[str | None] = mapped_column(Text)
     expected_on: Mapped[date | None] = mapped_column(Date)

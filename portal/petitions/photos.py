@@ -52,20 +52,28 @@ def _encode(image: Image.Image, max_side: int) -> bytes:
     return out.getvalue()
 
 
+def _human_size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{size // 1024} KB"
+
+
 def process(data: bytes, filename: str = "") -> tuple[bytes, bytes, int, int]:
     """Check and re-encode one upload; return (photo, thumbnail, width, height)."""
     config = current_app.config
     if len(data) > config["MAX_PHOTO_BYTES"]:
         raise PhotoError(
             _l(
-                "Ảnh “%(name)s” lớn hơn %(mb)d MB. Hãy chọn ảnh nhỏ hơn.",
+                "Ảnh “%(name)s” lớn hơn %(limit)s. Hãy chọn ảnh nhỏ hơn.",
                 name=filename or "?",
-                mb=config["MAX_PHOTO_BYTES"] // (1024 * 1024),
+                limit=_human_size(config["MAX_PHOTO_BYTES"]),
             )
         )
     if not data:
         raise PhotoError(_l("Tệp “%(name)s” trống.", name=filename or "?"))
-    Image.MAX_IMAGE_PIXELS = config["MAX_IMAGE_PIXELS"]
+    too_many_pixels = PhotoError(
+        _l("Ảnh “%(name)s” có kích thước điểm ảnh quá lớn.", name=filename or "?")
+    )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -78,14 +86,16 @@ def process(data: bytes, filename: str = "") -> tuple[bytes, bytes, int, int]:
                             name=filename or "?",
                         )
                     )
+                # Checked from the header, before any pixel is decoded. Pillow's own
+                # process-wide bomb limit stays in force beneath this one.
+                if probe.width * probe.height > config["MAX_IMAGE_PIXELS"]:
+                    raise too_many_pixels
                 probe.verify()
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
                 image = ImageOps.exif_transpose(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(
-            _l("Ảnh “%(name)s” có kích thước điểm ảnh quá lớn.", name=filename or "?")
-        ) from None
+        raise too_many_pixels from None
     except PhotoError:
         raise  # a ValueError too: keep its own message
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):

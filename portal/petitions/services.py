@@ -421,8 +421,10 @@ def add_information(petition: Petition, text: str | None, photos: list) -> Petit
         raise PetitionError(_l("Hãy nhập nội dung bổ sung hoặc chọn ảnh."), field="text")
     if petition.status == S.MERGED:
         raise TransitionError(
-            _l("Kiến nghị này đã được gộp; hãy bổ sung vào kiến nghị %(code)s.",
-               code=petition.merged_into.code if petition.merged_into else "")
+            _l(
+                "Kiến nghị này đã được gộp; hãy bổ sung vào kiến nghị %(code)s.",
+                code=petition.merged_into.code if petition.merged_into else "",
+            )
         )
     for stored in photos:
         petition.photos.append(_photo_row(stored, uploaded_by="petitioner"))
@@ -633,9 +635,7 @@ def resolve(
     seen_version: int | None = None,
 ) -> PetitionEvent:
     _require(actor, "resolve", petition)
-    note = _required(
-        public_note, _l("Hãy mô tả kết quả giải quyết cho người dân."), "public_note"
-    )
+    note = _required(public_note, _l("Hãy mô tả kết quả giải quyết cho người dân."), "public_note")
     event = change_status(
         petition,
         S.RESOLVED,
@@ -660,9 +660,7 @@ def mark_cannot_resolve(
 ) -> PetitionEvent:
     _require(actor, "cannot", petition)
     reason = _required(reason, _l("Hãy nêu rõ lý do không thực hiện được."), "reason")
-    recommendation = _required(
-        recommendation, _l("Hãy nêu kiến nghị, đề xuất."), "recommendation"
-    )
+    recommendation = _required(recommendation, _l("Hãy nêu kiến nghị, đề xuất."), "recommendation")
     event = change_status(
         petition,
         S.CANNOT_RESOLVE,
@@ -923,7 +921,5 @@ def status_counts(query: Select, *, unit_id: int | None = None) -> dict[Status, 
 
 def is_overdue(petition: Petition) -> bool:
     return bool(
-        petition.expected_on
-        and petition.status.is_open
-        and petition.expected_on < local_today()
+        petition.expected_on and petition.status.is_open and petition.expected_on < local_today()
     )

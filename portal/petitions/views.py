@@ -49,7 +49,7 @@ def category_choices() -> list[tuple[int, str]]:
     rows = db.session.scalars(
         select(Category).where(Category.active).order_by(Category.sort_order, Category.name)
     )
-    return [(c.id, c.name) for c in rows]
+    return [(c.id, c.label) for c in rows]
 
 
 def _ward_or_503():
@@ -548,7 +548,8 @@ def publish_photo(code: str, photo_id: int):
     if item is None or item.petition_id != petition.id:
         abort(404)
     try:
-        services.set_photo_published(petition, current_user, item, request.form.get("publish") == "1")
+        publish = request.form.get("publish") == "1"
+        services.set_photo_published(petition, current_user, item, publish)
         db.session.commit()
     except services.NotAllowed:
         db.session.rollback()

@@ -24,9 +24,7 @@ def lookup():
         petition = petitions.get_by_code(form.ma.data)
         if petition is not None:
             return see_other(url_for("petitions.public_page", code=petition.code))
-        form.ma.errors.append(
-            services.not_found_message(form.ma.data)
-        )
+        form.ma.errors.append(services.not_found_message(form.ma.data))
         return render("public/lookup.html", form=form, status=404)
     status = 422 if request.args else 200
     return render("public/lookup.html", form=form, status=status)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.petitions.models import Petition, PetitionEvent, Status
+from portal.petitions.models import Petition, PetitionEvent
 from tests import factories
 
 
