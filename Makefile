@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format bench install translations migrate seed clean
+.PHONY: run test lint format bench install translations i18n-update migrate seed clean
 
 $(BIN)/activate: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cần Python 3.11 ($(PYTHON))"; exit 1; }
@@ -17,6 +17,13 @@ install: $(BIN)/activate
 
 translations: install
 	$(BIN)/pybabel compile -q -d translations
+
+# After changing UI text: refresh the catalogue, then translate the new entries in
+# translations/en/LC_MESSAGES/messages.po (tests/test_i18n.py lists what is missing).
+i18n-update: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		-o translations/messages.pot --ignore-dirs=".venv node_modules" .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en --no-fuzzy-matching
 
 migrate: translations
 	mkdir -p instance

@@ -26,8 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
 
-    from portal import cli, errors
+    from portal import cli, errors, security
 
+    security.init_app(app)
     errors.register(app)
     cli.register(app)
     return app

@@ -11,6 +11,7 @@ import os
 import uuid
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from portal import create_app
@@ -101,6 +102,13 @@ def app_config():
 @pytest.fixture
 def app(database_url, tmp_path, app_config):
     app = make_app(database_url, tmp_path, **app_config)
+
+    def fresh_globals():
+        # The test holds one app context open, which test-client requests would share;
+        # give each request an empty ``g`` first, as a real server does.
+        g.__dict__.clear()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, fresh_globals)
     _reset_schema(app, database_url)
     with app.app_context():
         yield app

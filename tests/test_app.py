@@ -159,3 +159,12 @@ def test_language_switch(client, world):
     assert 'lang="en"' in body
     assert "Submit a petition" in body
     assert client.post("/ngon-ngu/fr").status_code == 404
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-eval" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in response.get_data(as_text=True)  # no inline scripts

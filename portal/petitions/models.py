@@ -255,7 +255,7 @@ class PetitionEvent(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.kind != EventKind.EDITED or bool(self.public_note)
+        return self.kind not in (EventKind.EDITED, EventKind.PHOTO) or bool(self.public_note)
 
     @property
     def is_status_change(self) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
@@ -126,7 +127,11 @@ def process_uploads(files) -> list[tuple[bytes, bytes, int, int]]:
     files = [f for f in files if f and getattr(f, "filename", "")]
     limit = current_app.config["MAX_PHOTOS"]
     if len(files) > limit:
-        raise PhotoError(_l("Chỉ được gửi tối đa %(n)d ảnh.", n=limit))
+        raise PhotoError(
+            lazy_ngettext(
+                "Chỉ được gửi tối đa %(num)d ảnh.", "Chỉ được gửi tối đa %(num)d ảnh.", limit
+            )
+        )
     return [process(f.read(), f.filename) for f in files]
 
 

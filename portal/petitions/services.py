@@ -691,8 +691,7 @@ def forward(
         petition,
         S.FORWARDED,
         actor=actor,
-        public_note=public_note
-        or str(_l("Đã chuyển đến %(body)s để giải quyết theo thẩm quyền.", body=to_body)),
+        public_note=public_note,
         internal_note=internal_note,
         seen_version=seen_version,
         data={"to": to_body},
@@ -776,12 +775,11 @@ def merge(
             _l("Kiến nghị %(code)s đã được gộp vào kiến nghị khác.", code=into.code),
             field="into_code",
         )
-    note = public_note or str(_l("Đã gộp vào kiến nghị %(code)s.", code=into.code))
     event = change_status(
         petition,
         S.MERGED,
         actor=actor,
-        public_note=note,
+        public_note=public_note,
         internal_note=internal_note,
         seen_version=seen_version,
         data={"into": into.code},
@@ -792,7 +790,6 @@ def merge(
         into,
         EventKind.UPDATE,
         actor=actor,
-        public_note=str(_l("Kiến nghị %(code)s đã được gộp vào đây.", code=petition.code)),
         data={"merged": petition.code},
     )
     return event
@@ -852,7 +849,6 @@ def set_photo_published(
         petition,
         EventKind.PHOTO,
         actor=actor,
-        internal_note=str(_l("Công khai ảnh") if published else _l("Ẩn ảnh")),
         data={"photo": photo.id, "published": published},
     )
 

@@ -1,0 +1,50 @@
+"""Security headers on every response. Pages have no inline scripts, so the policy
+allows scripts from this site only; Leaflet sets inline styles, hence 'unsafe-inline'
+for styles alone. Map tiles may come from the configured tile server."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, Response
+
+
+def _tile_origin(url: str) -> str:
+    parts = urlsplit(url.replace("{s}", "a"))
+    if not parts.scheme or not parts.netloc:
+        return ""
+    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in url else parts.netloc
+    return f"{parts.scheme}://{host}"
+
+
+def init_app(app: Flask) -> None:
+    production = app.config.get("PORTAL_ENV") == "production"
+    app.config.setdefault("SESSION_COOKIE_SECURE", production)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", production)
+    tiles = _tile_origin(app.config.get("MAP_TILE_URL") or "")
+    policy = "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            f"img-src 'self' data: blob: {tiles}".strip(),
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+    @app.after_request
+    def set_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", policy)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
+        if production:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
