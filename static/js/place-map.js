@@ -3,7 +3,8 @@
   "use strict";
   function start() {
     var el = document.getElementById("place-map");
-    if (!el || typeof L === "undefined" || !window.PortalMap) return;
+    // Skip a container Leaflet already drew (_leaflet_id): this runs again after htmx swaps.
+    if (!el || el._leaflet_id || typeof L === "undefined" || !window.PortalMap) return;
     var latlng = [parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)];
     var map = PortalMap.base(el, { dragging: !L.Browser.mobile });
     map.setView(latlng, 17);
@@ -12,4 +13,6 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
+  // The staff workspace is swapped in by htmx after every action, with a new, empty map.
+  document.addEventListener("htmx:load", start);
 })();

@@ -98,7 +98,15 @@ class Browsing:
         """A page in a context of its own (own cookies): one person at one device."""
         page = self.new_context(**options).new_page()
         page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
+        page.on("console", lambda message: self._console(page, message))
         return page
+
+    def _console(self, page, message):
+        # A 4xx answer (inline validation's 422) or an aborted request logs "Failed to
+        # load resource"; those are expected. Anything else (a CSP refusal, a script
+        # error) is not.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.page_errors.append(f"{page.url}: console: {message.text}")
 
     def _only_local(self, route):
         url = route.request.url
@@ -128,6 +136,6 @@ def browsing(browser, live_server, backend):
     if session.blocked:
         problems.append(f"requests to other hosts: {session.blocked}")
     if session.page_errors:
-        problems.append(f"JavaScript errors: {session.page_errors}")
+        problems.append(f"JavaScript or console errors: {session.page_errors}")
     if problems:
         pytest.fail("; ".join(problems))

@@ -119,6 +119,29 @@ def test_resident_files_from_phone_with_map_pin_and_photo(browsing, backend, tmp
     assert petition.status == Status.RECEIVED
 
 
+def test_use_my_location_places_the_pin_or_says_why_not(browsing, backend):
+    page = browsing.new_page(
+        **PHONE,
+        geolocation={"latitude": 20.98, "longitude": 105.755},
+        permissions=["geolocation"],
+    )
+    page.goto("/kien-nghi/moi")
+    page.get_by_role("button", name="Dùng vị trí của tôi").tap()
+    expect(page.locator("#latitude")).to_have_value("20.980000")
+    expect(page.locator("#longitude")).to_have_value("105.755000")
+    expect(page.locator("#address-suggestion")).to_contain_text("Tổ dân phố La Dương")
+    expect(page.locator("#area_id")).to_have_value(str(browsing.server.world.east.id))
+
+    # Location refused: the resident is told, and pointed to the map and the list.
+    page = browsing.new_page(**PHONE)
+    page.goto("/kien-nghi/moi")
+    page.get_by_role("button", name="Dùng vị trí của tôi").tap()
+    expect(page.locator("#address-suggestion")).to_have_text(
+        "Không lấy được vị trí của bạn. Hãy chạm vào bản đồ hoặc chọn tổ dân phố bên dưới."
+    )
+    expect(page.locator("#latitude")).to_have_value("")
+
+
 def test_resident_files_without_javascript(browsing, backend):
     page = browsing.new_page(java_script_enabled=False)
 
@@ -253,9 +276,7 @@ def test_inline_validation_on_blur(browsing, backend):
         phone.fill("12345")
         phone.press("Tab")
     assert response.value.status == 422
-    expect(page.locator("#petitioner_phone-errors")).to_contain_text(
-        "Số điện thoại không hợp lệ."
-    )
+    expect(page.locator("#petitioner_phone-errors")).to_contain_text("Số điện thoại không hợp lệ.")
     phone = page.locator("#petitioner_phone")
     expect(phone).to_have_value("12345")
     expect(phone).to_have_attribute("type", "tel")
