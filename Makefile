@@ -16,7 +16,7 @@ $(BIN)/activate: pyproject.toml
 install: $(BIN)/activate
 
 translations: install
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 # After changing UI text: refresh the catalogue, then translate the new entries in
 # translations/en/LC_MESSAGES/messages.po (tests/test_i18n.py lists what is missing).

@@ -53,8 +53,8 @@ class PetitionForm(FlaskForm):
         validators=[Required(_l("Hãy mô tả vấn đề.")), length(min=10, max=5000)],
         description=_l("Mô tả vấn đề, từ khi nào, ảnh hưởng thế nào."),
     )
-    latitude = CoordinateField(low=-90, high=90)
-    longitude = CoordinateField(low=-180, high=180)
+    latitude = CoordinateField(_l("Vĩ độ"), low=-90, high=90)
+    longitude = CoordinateField(_l("Kinh độ"), low=-180, high=180)
     area_id = ChoiceField(_l("Tổ dân phố"), validators=[Optional()])
     address_text = StringField(
         _l("Địa điểm cụ thể"),
