@@ -170,35 +170,57 @@ def validate_field():
     )
 
 
-@bp.route("/kien-nghi")
-def public_list():
-    ward = current_ward()
+def _list_filter(*, staff: bool) -> tuple[FilterForm, services.ListFilter]:
+    """Read list filters from the query string; a bad value is ignored, never a 500."""
     form = FilterForm(request.args)
-    _filter_choices(form, ward, staff=False)
+    form.status.choices = [(s.value, s.label) for s in Status]
+    form.category.choices = category_choices()
+    form.area.choices = area_choices(current_ward())
+    form.unit.choices = unit_choices() if staff else []
+    form.sort.choices = [
+        ("newest", _("Mới nhất")),
+        ("oldest", _("Cũ nhất")),
+        ("updated", _("Mới cập nhật")),
+        ("expected", _("Hạn hoàn thành gần nhất")),
+    ]
     form.validate()
-    status = Status(form.status.data) if form.status.data and not form.status.errors else None
+
+    def clean(field):
+        return field.data if field.data and not field.errors else None
+
     criteria = services.ListFilter(
-        status=status,
-        category_id=form.category.data if not form.category.errors else None,
-        area_id=form.area.data if not form.area.errors else None,
+        status=Status(clean(form.status)) if clean(form.status) else None,
+        category_id=clean(form.category),
+        area_id=clean(form.area),
+        unit_id=clean(form.unit) if staff else None,
+        overdue=staff and bool(form.overdue.data),
         q=form.q.data,
-        sort=form.sort.data if form.sort.data in services.SORTS else "newest",
+        sort=clean(form.sort) or "newest",
     )
-    query = services.apply_filter(select(Petition), criteria)
-    if status is None:
-        query = query.where(Petition.status != Status.MERGED)
-    page = db.paginate(
+    return form, criteria
+
+
+def _page(query, form: FilterForm):
+    return db.paginate(
         query,
-        page=max(form.page.data or 1, 1),
+        page=max(form.page.data or 1, 1) if not form.page.errors else 1,
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
+
+
+@bp.route("/kien-nghi")
+def public_list():
+    form, criteria = _list_filter(staff=False)
+    query = services.apply_filter(select(Petition), criteria)
+    if criteria.status is None:
+        query = query.where(Petition.status != Status.MERGED)
     return render(
         "petitions/list.html",
         fragment="petitions/_results.html",
         targets=["results"],
         form=form,
-        page=page,
+        page=_page(query, form),
     )
 
 
@@ -271,53 +293,18 @@ def photo(photo_id: int, size: str = "lon"):
 # --- staff ------------------------------------------------------------------------------
 
 
-def _filter_choices(form: FilterForm, ward, *, staff: bool) -> None:
-    any_choice = [("", _("Tất cả"))]
-    form.status.choices = [(s.value, s.label) for s in Status]
-    form.category.choices = category_choices()
-    form.area.choices = area_choices(ward)
-    form.unit.choices = unit_choices() if staff else []
-    form.sort.choices = [
-        ("newest", _("Mới nhất")),
-        ("oldest", _("Cũ nhất")),
-        ("updated", _("Mới cập nhật")),
-        ("expected", _("Hạn hoàn thành gần nhất")),
-    ]
-    form.any_choice = any_choice
-
-
 @staff_bp.route("/")
 @staff_required()
 def inbox():
-    ward = current_ward()
-    form = FilterForm(request.args)
-    _filter_choices(form, ward, staff=True)
-    form.validate()
-    status = Status(form.status.data) if form.status.data and not form.status.errors else None
-    criteria = services.ListFilter(
-        status=status,
-        category_id=form.category.data if not form.category.errors else None,
-        area_id=form.area.data if not form.area.errors else None,
-        unit_id=form.unit.data if not form.unit.errors else None,
-        overdue=bool(form.overdue.data),
-        q=form.q.data,
-        sort=form.sort.data if form.sort.data in services.SORTS else "newest",
-    )
+    form, criteria = _list_filter(staff=True)
     visible = services.visible_query(current_user)
-    counts = services.status_counts(visible, unit_id=criteria.unit_id)
-    page = db.paginate(
-        services.apply_filter(visible, criteria),
-        page=max(form.page.data or 1, 1),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
     return render(
         "staff/inbox.html",
         fragment="staff/_results.html",
         targets=["results"],
         form=form,
-        page=page,
-        counts=counts,
+        page=_page(services.apply_filter(visible, criteria), form),
+        counts=services.status_counts(visible, unit_id=criteria.unit_id),
     )
 
 
@@ -383,125 +370,52 @@ def petition_page(code: str):
     return _workspace(_staff_petition(code))
 
 
+SERVICES = {
+    "review": services.review,
+    "edit": services.edit,
+    "update": services.post_update,
+    "resolve": services.resolve,
+    "cannot": services.mark_cannot_resolve,
+    "forward": services.forward,
+    "forward_reply": services.record_forward_reply,
+    "reject": services.reject,
+    "merge": services.merge,
+    "close": services.close,
+    "reopen": services.reopen,
+}
+
+
 def _perform(action: str, petition: Petition, form) -> None:
-    user, seen = current_user, form.seen_version
-    get = db.session.get
+    """Turn the action form into the service call: fields are named as the arguments."""
+    data = {f.short_name: f.data for f in form if f.short_name not in ("csrf_token", "version")}
 
-    def by_code(value):
-        return services.get_by_code(value) if value else None
+    def row(model, key):
+        value = data.pop(key)
+        return db.session.get(model, value) if value else None
 
-    if action in ("review", "edit"):
-        run = services.review if action == "review" else services.edit
-        run(
-            petition,
-            user,
-            title=form.title.data,
-            category=get(Category, form.category_id.data) if form.category_id.data else None,
-            area=get(Area, form.area_id.data) if form.area_id.data else None,
-            public_note=form.public_note.data,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
-        )
-    elif action == "assign":
-        plan = services.AssignmentPlan(
-            lead_unit=get(Unit, form.lead_unit_id.data),
-            support_units=[get(Unit, i) for i in form.support_unit_ids.data or []],
-            responsible_person=form.responsible_person.data,
-            roadmap=form.roadmap.data,
-            expected_on=form.expected_on.data,
-        )
-        services.assign(
-            petition,
-            user,
-            plan,
-            public_note=form.public_note.data,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
-        )
-    elif action == "update":
-        services.post_update(
-            petition,
-            user,
-            public_note=form.public_note.data,
-            internal_note=form.internal_note.data,
-            expected_on=form.expected_on.data,
-            seen_version=seen,
-        )
-    elif action == "resolve":
-        services.resolve(
-            petition,
-            user,
-            public_note=form.public_note.data,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
-        )
-    elif action == "cannot":
-        services.mark_cannot_resolve(
-            petition,
-            user,
-            reason=form.reason.data,
-            recommendation=form.recommendation.data,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
-        )
-    elif action == "forward":
-        services.forward(
-            petition,
-            user,
-            to_body=form.to_body.data,
-            public_note=form.public_note.data,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
-        )
-    elif action == "forward_reply":
-        services.record_forward_reply(
-            petition,
-            user,
-            reply=form.reply.data,
-            continue_at_ward=form.continue_at_ward.data,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
-        )
-    elif action == "reject":
-        duplicate = by_code(form.duplicate_code.data)
-        if form.duplicate_code.data and duplicate is None:
+    if "category_id" in data:
+        data["category"] = row(Category, "category_id")
+        data["area"] = row(Area, "area_id")
+    if "duplicate_code" in data:
+        code = data.pop("duplicate_code")
+        data["duplicate_of"] = services.get_by_code(code) if code else None
+        if code and data["duplicate_of"] is None:
             raise services.PetitionError(
-                _("Không tìm thấy kiến nghị có mã %(code)s.", code=form.duplicate_code.data),
-                field="duplicate_code",
+                _("Không tìm thấy kiến nghị có mã %(code)s.", code=code), field="duplicate_code"
             )
-        services.reject(
-            petition,
-            user,
-            reason=form.reason.data,
-            duplicate_of=duplicate,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
+    if "into_code" in data:
+        data["into"] = services.get_by_code(data.pop("into_code"))
+    if action == "assign":
+        plan = services.AssignmentPlan(
+            lead_unit=row(Unit, "lead_unit_id"),
+            support_units=[db.session.get(Unit, i) for i in data.pop("support_unit_ids") or []],
+            responsible_person=data.pop("responsible_person"),
+            roadmap=data.pop("roadmap"),
+            expected_on=data.pop("expected_on"),
         )
-    elif action == "merge":
-        services.merge(
-            petition,
-            user,
-            into=by_code(form.into_code.data),
-            public_note=form.public_note.data,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
-        )
-    elif action == "close":
-        services.close(
-            petition,
-            user,
-            public_note=form.public_note.data,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
-        )
-    elif action == "reopen":
-        services.reopen(
-            petition,
-            user,
-            reason=form.reason.data,
-            internal_note=form.internal_note.data,
-            seen_version=seen,
-        )
+        services.assign(petition, current_user, plan, seen_version=form.seen_version, **data)
+        return
+    SERVICES[action](petition, current_user, seen_version=form.seen_version, **data)
 
 
 @staff_bp.route("/kien-nghi/<code>/<action>", methods=["POST"])
