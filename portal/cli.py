@@ -56,5 +56,20 @@ def seed_demo_command(force):
         click.echo(f"  {role.value:<11} {email:<28} {name}")
 
 
+@portal_cli.command("setup-ward")
+@click.option("--code", default=None, help="Mã phường/xã chính thức (mặc định PORTAL_WARD_CODE).")
+def setup_ward_command(code):
+    """Tạo phường/xã từ danh mục hành chính quốc gia (sau 01/7/2025)."""
+    from portal.units.services import UnknownWardCode, ward_from_registry
+
+    code = code or current_app.config["PORTAL_WARD_CODE"]
+    try:
+        ward = ward_from_registry(code)
+    except UnknownWardCode:
+        raise click.ClickException(f"Không có phường/xã nào mang mã “{code}”.") from None
+    db.session.commit()
+    click.echo(f"{ward.name}, {ward.province_name} (mã {ward.code}).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(portal_cli)

@@ -22,6 +22,7 @@ from portal.petitions import services
 from portal.petitions.models import Category, Channel, Petition
 from portal.timeutil import frozen_clock, utcnow
 from portal.units.models import Area, AreaKind, Unit, UnitLevel, Ward
+from portal.units.services import ward_from_registry
 
 WARD_CODE = "09886"
 
@@ -191,15 +192,7 @@ def _geojson(geometry) -> dict:
 
 
 def _ward() -> Ward:
-    ward = db.session.scalar(select(Ward).where(Ward.code == WARD_CODE))
-    if ward is None:
-        ward = Ward(
-            code=WARD_CODE,
-            name="Phường Dương Nội",
-            province_code="01",
-            province_name="Thành phố Hà Nội",
-        )
-        db.session.add(ward)
+    ward = ward_from_registry(WARD_CODE)
     ward.boundary = _geojson(Polygon(WARD_OUTLINE))
     return ward
 

@@ -168,3 +168,17 @@ def test_security_headers(client):
     assert "frame-ancestors 'none'" in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "<script>" not in response.get_data(as_text=True)  # no inline scripts
+
+
+def test_setup_ward_from_the_national_list(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["portal", "setup-ward", "--code", "9886"])
+    assert result.exit_code == 0, result.output
+    assert "Phường Dương Nội, Thành phố Hà Nội" in result.output
+    again = runner.invoke(args=["portal", "setup-ward", "--code", "09886"])
+    assert again.exit_code == 0
+    from portal.units.models import Ward
+
+    assert db.session.scalar(select(func.count()).select_from(Ward)) == 1
+    unknown = runner.invoke(args=["portal", "setup-ward", "--code", "99999"])
+    assert unknown.exit_code != 0 and "Không có phường/xã" in unknown.output
