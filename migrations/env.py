@@ -88,6 +88,8 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # Batch mode: SQLite can only change a table by copying it.
+        conf_args.setdefault("render_as_batch", True)
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

@@ -94,6 +94,37 @@ CHANNEL_LABELS = {
 }
 
 
+class Competence(enum.StrEnum):
+    """Whether the ward can settle a matter itself (thẩm quyền Phường) or a higher level must."""
+
+    WARD = "ward"
+    HIGHER = "higher"
+
+    @property
+    def label(self) -> str:
+        return str(COMPETENCE_LABELS[self])
+
+
+COMPETENCE_LABELS = {
+    Competence.WARD: _l("thuộc thẩm quyền Phường"),
+    Competence.HIGHER: _l("thuộc thẩm quyền cấp trên"),
+}
+
+
+class Theme(db.Model):
+    """A group of petitions about one problem (nhóm kiến nghị), for reporting and follow-up."""
+
+    __tablename__ = "theme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Category(db.Model):
     """A theme of petitions (vệ sinh môi trường, thoát nước…), editable by admin."""
 
@@ -161,6 +192,16 @@ class Petition(db.Model):
     forward_reply: Mapped[str | None] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"))
+    # The earlier petition this one raises again (kiến nghị nhiều lần).
+    repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"), index=True)
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id"), index=True)
+    competence: Mapped[Competence] = mapped_column(
+        Enum(Competence, native_enum=False, length=10), default=Competence.WARD
+    )
+    # Raised at a meeting: which meeting, and who raised it (a residential group, an
+    # organisation). Never a private person's name: that goes in petitioner_name.
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
+    raised_by: Mapped[str | None] = mapped_column(String(300))
 
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -183,6 +224,10 @@ class Petition(db.Model):
     duplicate_of: Mapped[Petition | None] = relationship(
         foreign_keys=[duplicate_of_id], remote_side=[id]
     )
+    repeat_of: Mapped[Petition | None] = relationship(
+        foreign_keys=[repeat_of_id], remote_side=[id]
+    )
+    theme: Mapped[Theme | None] = relationship()
     events: Mapped[list[PetitionEvent]] = relationship(
         back_populates="petition", order_by="PetitionEvent.id"
     )
@@ -228,6 +273,7 @@ class EventKind(enum.StrEnum):
     EDITED = "edited"  # staff corrected category, area or title
     FORWARD_REPLY = "forward_reply"  # the higher level's reply
     PHOTO = "photo"  # a photo published or hidden
+    NOTE = "note"  # linked to a notice item, given a theme, marked as a repeat
 
 
 class PetitionEvent(db.Model):

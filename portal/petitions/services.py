@@ -345,7 +345,9 @@ class Filing:
 def locate(ward: Ward, filing: Filing) -> Area | None:
     """Check the place and find its residential group by point-in-polygon."""
     if filing.latitude is None or filing.longitude is None:
-        if filing.area is None:
+        # A resident on the web must say where; a petition raised at a meeting by an
+        # organisation may concern the whole ward.
+        if filing.area is None and filing.channel == Channel.WEB:
             raise PetitionError(
                 _l("Hãy chọn vị trí trên bản đồ hoặc chọn tổ dân phố."), field="area_id"
             )
@@ -851,6 +853,13 @@ def set_photo_published(
         actor=actor,
         data={"photo": photo.id, "published": published},
     )
+
+
+def append_note(
+    petition: Petition, actor: User, *, data: dict, public_note: str | None = None
+) -> PetitionEvent:
+    """A staff annotation that changes no status: links, themes, repeats."""
+    return _append_event(petition, EventKind.NOTE, actor=actor, public_note=public_note, data=data)
 
 
 # --- lists ------------------------------------------------------------------------------

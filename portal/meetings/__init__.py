@@ -1,0 +1,1 @@
+"""Dialogue meetings, conclusion notices, item follow-up and reports back."""
