@@ -18,8 +18,17 @@ from sqlalchemy import func, select
 from portal.accounts.models import Role, User
 from portal.accounts.services import create_user
 from portal.extensions import db
+from portal.meetings import services as meetings
+from portal.meetings.models import (
+    ConclusionNotice,
+    ItemStatus,
+    Meeting,
+    MeetingKind,
+    NoticeItem,
+    NoticeItemUnit,
+)
 from portal.petitions import services
-from portal.petitions.models import Category, Channel, Petition
+from portal.petitions.models import AssignmentRole, Category, Channel, Petition
 from portal.timeutil import frozen_clock, utcnow
 from portal.units.models import Area, AreaKind, Unit, UnitLevel, Ward
 from portal.units.services import ward_from_registry
@@ -280,6 +289,7 @@ def _petitions(ward, areas, categories, units, staff, unit_user, rng) -> int:
         units["Công an Phường"],
         units["Phòng Văn hóa - Xã hội"],
     ]
+    meeting = _meeting(ward, start)
     filed: list[Petition] = []
     for number, script in enumerate(SCRIPTS):
         slug, (title, description) = ideas[number % len(ideas)]
@@ -299,12 +309,133 @@ def _petitions(ward, areas, categories, units, staff, unit_user, rng) -> int:
                     address_text=f"Ngõ {fill['n']}, {area.name}",
                     petitioner_name=f"Người dân demo {number + 1}",
                     petitioner_phone=f"09{rng.randint(10000000, 99999999)}",
-                    channel=rng.choice(channels),
+                    channel=Channel.MEETING if number < 12 else rng.choice(channels),
                 ),
             )
+            if number < 12:
+                petition.meeting_id = meeting.id
+                petition.raised_by = area.name
         filed.append(petition)
         _advance(petition, script, moment, staff, unit_user, lead_units, filed, rng)
+    _notice(meeting, units, staff, filed, start)
     return len(filed)
+
+
+NOTICE_ITEMS = [
+    (
+        "1.(1)",
+        "Phòng Kinh tế, Hạ tầng và Đô thị chủ trì, phối hợp với Công ty CP Tập đoàn Nam Hà "
+        "Nội xử lý dứt điểm các điểm đen về rác thải trên địa bàn phường; hoàn thành trước "
+        "ngày {d1}.",
+        "Phòng Kinh tế, Hạ tầng và Đô thị",
+        ["Công ty CP Tập đoàn Nam Hà Nội"],
+        "ve-sinh-moi-truong",
+        45,
+    ),
+    (
+        "1.(2)",
+        "Phòng Kinh tế, Hạ tầng và Đô thị rà soát, nạo vét hệ thống thoát nước các ngõ thường "
+        "xuyên ngập úng; dự kiến hoàn thành trong tháng {m2}.",
+        "Phòng Kinh tế, Hạ tầng và Đô thị",
+        [],
+        "thoat-nuoc",
+        75,
+    ),
+    (
+        "1.(3)",
+        "Phòng Kinh tế, Hạ tầng và Đô thị thay thế đèn chiếu sáng hỏng, bổ sung đèn tại khu "
+        "vui chơi; hoàn thành trước ngày {d3}.",
+        "Phòng Kinh tế, Hạ tầng và Đô thị",
+        [],
+        "chieu-sang",
+        60,
+    ),
+    (
+        "2.(1)",
+        "Công an Phường tăng cường tuần tra, xử lý nghiêm tình trạng tụ tập gây ồn ào ban đêm, "
+        "lấn chiếm vỉa hè; báo cáo kết quả vào chiều thứ Sáu hàng tuần.",
+        "Công an Phường",
+        ["Ủy ban Mặt trận Tổ quốc Phường"],
+        "trat-tu-do-thi",
+        None,
+    ),
+    (
+        "2.(2)",
+        "Văn phòng HĐND - UBND Phường tổng hợp, báo cáo kết quả giải quyết kiến nghị gửi Ủy ban "
+        "MTTQ Phường; định kỳ hàng tháng.",
+        "Văn phòng HĐND - UBND Phường",
+        [],
+        "dat-dai",
+        30,
+    ),
+]
+
+
+def _meeting(ward, start):
+    meeting = Meeting(
+        ward=ward,
+        kind=MeetingKind.DIALOGUE,
+        title="Hội nghị tiếp xúc, đối thoại giữa Bí thư Đảng ủy, Chủ tịch UBND phường với "
+        "MTTQ, các tổ chức chính trị - xã hội và Nhân dân năm 2026",
+        held_on=(start - timedelta(days=1)).date(),
+        place="Hội trường UBND phường Dương Nội",
+        chair="Đồng chí Bí thư Đảng ủy phường",
+        participants="Thường trực Đảng ủy, HĐND, UBND, Ủy ban MTTQ phường; đại diện các tổ "
+        "chức chính trị - xã hội; tổ trưởng các tổ dân phố và Nhân dân.",
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting
+
+
+def _notice(meeting, units, staff, filed, start) -> None:
+    """The meeting's conclusion notice: items with units and dates, petitions linked."""
+    issued = start + timedelta(days=6)
+    dates = {
+        "d1": (issued + timedelta(days=60)).date(),
+        "m2": (issued + timedelta(days=90)).date(),
+        "d3": (issued + timedelta(days=50)).date(),
+    }
+    fill = {
+        "d1": f"{dates['d1']:%d/%m/%Y}",
+        "m2": f"{dates['m2']:%m/%Y}",
+        "d3": f"{dates['d3']:%d/%m/%Y}",
+    }
+    with frozen_clock(issued):
+        notice = ConclusionNotice(
+            meeting=meeting,
+            number="15-TB/ĐU",
+            issued_on=issued.date(),
+            issuer="Đảng ủy phường Dương Nội",
+            title="Kết luận của đồng chí Bí thư Đảng ủy tại Hội nghị tiếp xúc, đối thoại năm 2026",
+            meeting_date=meeting.held_on,
+            full_text="\n\n".join(text.format(**fill) for _r, text, *_rest in NOTICE_ITEMS),
+            created_by_id=staff.id,
+        )
+        db.session.add(notice)
+        for position, (ref, text, lead, supports, slug, progress) in enumerate(NOTICE_ITEMS):
+            item = NoticeItem(notice=notice, ref=ref, position=position, text=text.format(**fill))
+            item.units.append(NoticeItemUnit(unit=units[lead], role=AssignmentRole.LEAD))
+            for name in supports:
+                item.units.append(NoticeItemUnit(unit=units[name], role=AssignmentRole.SUPPORT))
+            db.session.add(item)
+            db.session.flush()
+            for petition in filed:
+                if petition.category.slug == slug and petition.status.value != "merged":
+                    item.petitions.append(petition)
+            if progress is not None:
+                meetings.update_item(
+                    item,
+                    staff,
+                    meetings.ItemUpdate(
+                        status=ItemStatus.IN_PROGRESS,
+                        progress=progress,
+                        note="Đang triển khai theo kế hoạch.",
+                        roadmap="Khảo sát; lập kế hoạch; triển khai; kiểm tra, nghiệm thu.",
+                        responsible_person="Đ/c Phó Chủ tịch UBND phường phụ trách",
+                    ),
+                )
+    db.session.flush()
 
 
 def _advance(petition, script, moment, staff, unit_user, lead_units, filed, rng) -> None:
