@@ -28,7 +28,7 @@ from portal.meetings.models import (
     NoticeItem,
 )
 from portal.petitions import services as petitions
-from portal.petitions.models import Category, Competence, Petition
+from portal.petitions.models import Category, Competence, Petition, Status
 from portal.petitions.views import category_choices
 from portal.units.models import Area
 from portal.units.services import active_units, area_choices, current_ward
@@ -407,6 +407,21 @@ def unlink_petition(item_id: int, code: str):
     db.session.commit()
     if is_htmx():
         return _item_page(item)
+    return see_other(url_for("meetings.item_page", item_id=item.id))
+
+
+@bp.route("/hoi-nghi/muc/<int:item_id>/giao-don-vi", methods=["POST"])
+@staff_required(*EDITORS)
+def carry_units(item_id: int):
+    """Give every linked petition that still awaits assignment the item's units."""
+    item = _item(item_id)
+    waiting = [p for p in item.petitions if p.status in (Status.RECEIVED, Status.REVIEWING)]
+    carried = [p.code for p in waiting if services.carry_units(item, p, current_user)]
+    db.session.commit()
+    if carried:
+        flash(_("Đã giao đơn vị cho %(n)d kiến nghị.", n=len(carried)), "success")
+    else:
+        flash(_("Không có kiến nghị nào đang chờ giao đơn vị."), "info")
     return see_other(url_for("meetings.item_page", item_id=item.id))
 
 

@@ -282,3 +282,17 @@ def test_open_items_raised_again(world, notice):
     item.status = ItemStatus.DONE
     db.session.commit()
     assert services.open_items_raised_again() == []
+
+
+def test_carry_units_to_all_waiting_petitions(client, auth, world, notice):
+    item = notice.items[0]
+    waiting = factories.file(world)
+    already = factories.assign(world, factories.file(world), "police")
+    item.petitions.extend([waiting, already])
+    db.session.commit()
+    auth.as_role(world, "ward_staff")
+    response = client.post(f"/hoi-nghi/muc/{item.id}/giao-don-vi")
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert waiting.lead_assignment.unit == world.units["infra"]
+    assert already.lead_assignment.unit == world.units["police"]  # its unit is kept
