@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -69,6 +73,88 @@ def setup_ward_command(code):
         raise click.ClickException(f"Không có phường/xã nào mang mã “{code}”.") from None
     db.session.commit()
     click.echo(f"{ward.name}, {ward.province_name} (mã {ward.code}).")
+
+
+# Saving an imported notice: ``save(notice, text, filename)`` writes it and returns a
+# one-line confirmation.
+NoticeSaver = Callable[..., str]
+
+
+def _notice_saver(meeting_id: int | None) -> NoticeSaver:
+    """Save without the review screen: known units are matched, unknown ones created."""
+
+    def save(notice, text: str, filename: str) -> str:
+        from portal.meetings import services
+        from portal.meetings.models import Meeting
+
+        meeting = None
+        if meeting_id is not None:
+            meeting = db.session.get(Meeting, meeting_id)
+            if meeting is None:
+                raise click.ClickException(f"Không có hội nghị số {meeting_id}.")
+        draft = services.draft_from_parsed(notice.to_json(), text, filename)
+        for item in draft.items:
+            for unit in item.units:
+                unit.choice = unit.choice or "new"
+        try:
+            saved = services.save_notice(draft, None, meeting)
+        except services.MeetingError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error.message)) from None
+        db.session.commit()
+        return f"Đã lưu thông báo {saved.number or saved.title} với {len(saved.items)} mục."
+
+    return save
+
+
+@portal_cli.command("import-notice")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="In kết quả phân tích dạng JSON.")
+@click.option("--dry-run", is_flag=True, help="Chỉ phân tích, không ghi vào cơ sở dữ liệu.")
+@click.option("--meeting", "meeting_id", type=int, default=None, help="Gắn với hội nghị số …")
+def import_notice_command(file, as_json, dry_run, meeting_id):
+    """Đọc thông báo kết luận (.docx hoặc .txt) và tách thành các mục."""
+    import_notice(file, as_json=as_json, dry_run=dry_run, save=_notice_saver(meeting_id))
+
+
+def import_notice(
+    path: Path, *, as_json: bool, dry_run: bool, save: NoticeSaver | None = None
+) -> None:
+    """Read and parse ``path``; print the result (``dry_run``) or hand it to ``save``."""
+    from portal.meetings.documents import DocumentError, read_text
+    from portal.meetings.parser import parse
+
+    try:
+        text = read_text(path, path.name)
+    except DocumentError as error:
+        raise click.ClickException(error.message) from None
+    notice = parse(text)
+    if not notice.items:
+        raise click.ClickException(
+            f"Không tìm thấy mục nào (1., (1), a), -) trong “{path.name}”: "
+            "đây có phải thông báo kết luận không?"
+        )
+    if not dry_run:
+        if save is None:
+            raise click.ClickException("Không có cách lưu thông báo; dùng --dry-run.")
+        click.echo(save(notice, text, path.name))
+        return
+    if as_json:
+        click.echo(json.dumps(notice.to_json(), ensure_ascii=False, indent=2))
+        return
+    _echo_notice_summary(notice)
+
+
+def _echo_notice_summary(notice) -> None:
+    issued = f", ngày {notice.issued_on:%d/%m/%Y}" if notice.issued_on else ""
+    click.echo(f"Thông báo {notice.number or '(không số)'}{issued}: {notice.title}")
+    click.echo(f"{len(notice.items)} mục.")
+    for item in notice.items:
+        parts = [", ".join(f"{u.name} ({u.role})" for u in item.units)]
+        parts += [", ".join(item.persons)]
+        parts += [", ".join(f"{d.date:%d/%m/%Y} ({d.kind})" for d in item.deadlines)]
+        parts += [", ".join(r.freq for r in item.recurrences)]
+        click.echo(f"  {item.ref:<10} " + " | ".join(p for p in parts if p))
 
 
 def register(app: Flask) -> None:

@@ -232,7 +232,11 @@ def _draft_units(found: list[dict], units: list[Unit]) -> list[DraftUnit]:
 def draft_from_text(text: str, source_filename: str | None = None) -> Draft:
     from portal.meetings import parser
 
-    parsed = parser.parse(text).to_json()
+    return draft_from_parsed(parser.parse(text).to_json(), text, source_filename)
+
+
+def draft_from_parsed(parsed: dict, text: str, source_filename: str | None = None) -> Draft:
+    """A draft from the parser's JSON, with each named unit matched to a known one."""
     units = list(db.session.scalars(select(Unit).where(Unit.active)))
     items = [
         DraftItem(
@@ -325,7 +329,9 @@ def _parse_iso(value: str | None) -> date | None:
         return None
 
 
-def save_notice(draft: Draft, actor: User, meeting: Meeting | None = None) -> ConclusionNotice:
+def save_notice(
+    draft: Draft, actor: User | None, meeting: Meeting | None = None
+) -> ConclusionNotice:
     """Write a reviewed draft: the notice, its items, their units (creating new ones)."""
     if not draft.items:
         raise MeetingError(_l("Thông báo phải có ít nhất một mục."), field="items")
@@ -348,7 +354,7 @@ def save_notice(draft: Draft, actor: User, meeting: Meeting | None = None) -> Co
         meeting_date=_parse_iso(draft.meeting_date),
         full_text=draft.full_text,
         source_filename=draft.source_filename,
-        created_by_id=actor.id,
+        created_by_id=actor.id if actor else None,
     )
     db.session.add(notice)
     created_units: dict[str, Unit] = {}
