@@ -19,6 +19,7 @@ from portal.accounts.models import Role, User
 from portal.accounts.services import create_user
 from portal.extensions import db
 from portal.meetings import services as meetings
+from portal.meetings.parser import analyse_item
 from portal.meetings.models import (
     ConclusionNotice,
     ItemStatus,
@@ -414,7 +415,16 @@ def _notice(meeting, units, staff, filed, start) -> None:
         )
         db.session.add(notice)
         for position, (ref, text, lead, supports, slug, progress) in enumerate(NOTICE_ITEMS):
-            item = NoticeItem(notice=notice, ref=ref, position=position, text=text.format(**fill))
+            found = analyse_item(text.format(**fill), issued.date())
+            item = NoticeItem(
+                notice=notice,
+                ref=ref,
+                position=position,
+                text=text.format(**fill),
+                deadlines=found["deadlines"],
+                recurrences=found["recurrences"],
+                persons=found["persons"],
+            )
             item.units.append(NoticeItemUnit(unit=units[lead], role=AssignmentRole.LEAD))
             for name in supports:
                 item.units.append(NoticeItemUnit(unit=units[name], role=AssignmentRole.SUPPORT))

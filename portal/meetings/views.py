@@ -66,7 +66,12 @@ def _attach(form, error: services.MeetingError) -> None:
 
 @bp.route("/hoi-nghi/")
 def index():
-    return render("meetings/index.html", meetings=services.meetings(current_ward()))
+    return render(
+        "meetings/index.html",
+        meetings=services.meetings(current_ward()),
+        repeated=services.repeatedly_raised(),
+        items_again=services.open_items_raised_again(),
+    )
 
 
 def _meeting_form(meeting: Meeting | None = None) -> MeetingForm:

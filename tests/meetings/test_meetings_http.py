@@ -296,3 +296,14 @@ def test_carry_units_to_all_waiting_petitions(client, auth, world, notice):
     db.session.expire_all()
     assert waiting.lead_assignment.unit == world.units["infra"]
     assert already.lead_assignment.unit == world.units["police"]  # its unit is kept
+
+
+def test_index_flags_problems_raised_again(client, world, notice):
+    first = factories.file(world, title="Ngập úng ngõ 8 mùa mưa")
+    again = factories.file(world, title="Ngập úng ngõ 8 vẫn chưa xử lý")
+    services.mark_repeat(again, world.users["ward_staff"], first)
+    notice.items[0].petitions.append(again)
+    db.session.commit()
+    body = client.get("/hoi-nghi/").get_data(as_text=True)
+    assert "Đã kiến nghị 2 lần" in body and again.code in body
+    assert "15-TB/ĐU 2.(1)" in body
