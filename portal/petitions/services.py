@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from portal import geo
+from portal import geo, signals
 from portal.accounts.models import Role, User
 from portal.extensions import db
 from portal.petitions.models import (
@@ -206,6 +206,7 @@ def _append_event(
         data=data or {},
     )
     db.session.add(event)
+    signals.petition_event.send(petition, event=event)
     return event
 
 
