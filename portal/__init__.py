@@ -76,23 +76,39 @@ def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
     from portal.map.views import bp as map_bp
     from portal.meetings.views import bp as meetings_bp
+    from portal.monitoring.views import bp as monitoring_bp
     from portal.petitions.views import bp as petitions_bp
     from portal.petitions.views import staff_bp
     from portal.public.views import bp as public_bp
 
-    for blueprint in (public_bp, petitions_bp, staff_bp, accounts_bp, map_bp, meetings_bp):
+    for blueprint in (
+        public_bp,
+        petitions_bp,
+        staff_bp,
+        accounts_bp,
+        map_bp,
+        meetings_bp,
+        monitoring_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
 def _register_template_helpers(app: Flask) -> None:
     from portal import timeutil
     from portal.meetings import services as meetings
+    from portal.monitoring import services as monitoring
+    from portal.monitoring import views as monitoring_views
     from portal.petitions.models import Status
-    from portal.petitions.services import is_overdue
+    from portal.petitions.services import due_state, is_overdue
 
     app.jinja_env.filters["vn_date"] = timeutil.format_date
     app.jinja_env.filters["vn_datetime"] = timeutil.format_datetime
     app.jinja_env.globals["is_overdue"] = is_overdue
+    app.jinja_env.globals["due_state"] = due_state
+    app.jinja_env.globals["rating_open"] = monitoring.rating_open
+    app.jinja_env.globals["remarks_for"] = monitoring.remarks_for
+    app.jinja_env.globals["svg_bars"] = monitoring_views.svg_bars
+    app.jinja_env.globals["svg_months"] = monitoring_views.svg_months
     app.jinja_env.globals["raised_history"] = meetings.raised_history
     app.jinja_env.globals["Status"] = Status
     app.jinja_env.add_extension("jinja2.ext.do")

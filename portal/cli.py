@@ -157,5 +157,15 @@ def _echo_notice_summary(notice) -> None:
         click.echo(f"  {item.ref:<10} " + " | ".join(p for p in parts if p))
 
 
+@portal_cli.command("close-expired")
+def close_expired_command():
+    """Đóng các kiến nghị đã giải quyết mà hết thời gian đánh giá (chạy hằng ngày)."""
+    from portal.monitoring.services import close_expired
+
+    closed = close_expired()
+    db.session.commit()
+    click.echo(f"Đã đóng {len(closed)} kiến nghị hết thời gian đánh giá.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(portal_cli)

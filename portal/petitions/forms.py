@@ -108,6 +108,7 @@ class FilterForm(FlaskForm):
     area = ChoiceField(_l("Tổ dân phố"), validators=[Optional()])
     unit = ChoiceField(_l("Đơn vị"), validators=[Optional()])
     overdue = BooleanField(_l("Chỉ kiến nghị quá hạn"))
+    due_soon = BooleanField(_l("Chỉ kiến nghị sắp đến hạn"))
     sort = ChoiceField(_l("Sắp xếp"), coerce=str, validators=[Optional()])
     page = IntegerField(validators=[Optional()])
 

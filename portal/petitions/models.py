@@ -136,6 +136,9 @@ class Category(db.Model):
     name_en: Mapped[str | None] = mapped_column(String(200))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Time limits in working days; None means the deployment's default.
+    reply_days: Mapped[int | None] = mapped_column(Integer)
+    resolve_days: Mapped[int | None] = mapped_column(Integer)
 
     def __str__(self) -> str:
         return self.label
@@ -185,6 +188,13 @@ class Petition(db.Model):
     )
     outcome: Mapped[Outcome | None] = mapped_column(Enum(Outcome, native_enum=False, length=20))
     expected_on: Mapped[date | None] = mapped_column(Date)
+    # Due dates from the category's time limits in working days, set at filing.
+    reply_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    resolve_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # The petitioner's rating of the result, through the private link.
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The latest public reason for the current outcome, cached from the timeline.
     outcome_note: Mapped[str | None] = mapped_column(Text)
     recommendation: Mapped[str | None] = mapped_column(Text)
@@ -224,9 +234,7 @@ class Petition(db.Model):
     duplicate_of: Mapped[Petition | None] = relationship(
         foreign_keys=[duplicate_of_id], remote_side=[id]
     )
-    repeat_of: Mapped[Petition | None] = relationship(
-        foreign_keys=[repeat_of_id], remote_side=[id]
-    )
+    repeat_of: Mapped[Petition | None] = relationship(foreign_keys=[repeat_of_id], remote_side=[id])
     theme: Mapped[Theme | None] = relationship()
     events: Mapped[list[PetitionEvent]] = relationship(
         back_populates="petition", order_by="PetitionEvent.id"
@@ -235,6 +243,11 @@ class Petition(db.Model):
         back_populates="petition", order_by="Assignment.id"
     )
     photos: Mapped[list[Photo]] = relationship(back_populates="petition", order_by="Photo.id")
+
+    @property
+    def due_on(self) -> date | None:
+        """The date it should be resolved by: the lead unit's promise, else the time limit."""
+        return self.expected_on or self.resolve_due_on
 
     @property
     def public_events(self) -> list[PetitionEvent]:
@@ -274,6 +287,8 @@ class EventKind(enum.StrEnum):
     FORWARD_REPLY = "forward_reply"  # the higher level's reply
     PHOTO = "photo"  # a photo published or hidden
     NOTE = "note"  # linked to a notice item, given a theme, marked as a repeat
+    RATED = "rated"  # the petitioner rated the result
+    REMARK = "remark"  # a supervision remark by MTTQ
 
 
 class PetitionEvent(db.Model):
@@ -301,7 +316,8 @@ class PetitionEvent(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.kind not in (EventKind.EDITED, EventKind.PHOTO) or bool(self.public_note)
+        hidden = (EventKind.EDITED, EventKind.PHOTO, EventKind.REMARK)
+        return self.kind not in hidden or bool(self.public_note)
 
     @property
     def is_status_change(self) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from portal import calendar as work_calendar
 from portal import geo, signals
 from portal.accounts.models import Role, User
 from portal.extensions import db
@@ -389,6 +390,7 @@ def file_petition(ward: Ward, filing: Filing, *, actor: User | None = None) -> P
         version=0,
         private_token=secrets.token_urlsafe(24),
     )
+    _set_due_dates(petition, filing.category)
     refresh_search_key(petition)
     db.session.add(petition)
     for stored in filing.photos:
@@ -403,6 +405,17 @@ def file_petition(ward: Ward, filing: Filing, *, actor: User | None = None) -> P
     )
     db.session.flush()
     return petition
+
+
+def _set_due_dates(petition: Petition, category: Category) -> None:
+    """Time limits in working days from the day of filing (Vietnam time)."""
+    config = current_app.config
+    today = local_today()
+    holidays = work_calendar.overrides()
+    reply = category.reply_days or config["DEFAULT_REPLY_DAYS"]
+    resolve = category.resolve_days or config["DEFAULT_RESOLVE_DAYS"]
+    petition.reply_due_on = work_calendar.add_working_days(today, reply, holidays)
+    petition.resolve_due_on = work_calendar.add_working_days(today, resolve, holidays)
 
 
 def _photo_row(stored, *, uploaded_by: str) -> Photo:
@@ -863,6 +876,42 @@ def append_note(
     return _append_event(petition, EventKind.NOTE, actor=actor, public_note=public_note, data=data)
 
 
+def append_remark(petition: Petition, actor: User, remark) -> PetitionEvent:
+    """A supervision remark joins the timeline; public only when MTTQ makes it public."""
+    note = remark.remark + (f"\n{remark.recommendation}" if remark.recommendation else "")
+    return _append_event(
+        petition,
+        EventKind.REMARK,
+        actor=actor,
+        public_note=note if remark.is_public else None,
+        internal_note=None if remark.is_public else note,
+        data={"remark": remark.id},
+    )
+
+
+def record_rating(petition: Petition, *, satisfied: bool, comment: str | None) -> PetitionEvent:
+    return _append_event(
+        petition,
+        EventKind.RATED,
+        actor=None,
+        actor_kind="petitioner",
+        public_note=comment,
+        data={"satisfied": satisfied},
+    )
+
+
+def reopen_by_petitioner(petition: Petition, reason: str | None) -> PetitionEvent:
+    """Not satisfied with the result: the petition goes back to work."""
+    return change_status(
+        petition,
+        S.IN_PROGRESS,
+        actor=None,
+        actor_kind="petitioner",
+        public_note=reason,
+        data={"reopened_by": "petitioner"},
+    )
+
+
 # --- lists ------------------------------------------------------------------------------
 
 
@@ -873,6 +922,7 @@ class ListFilter:
     area_id: int | None = None
     unit_id: int | None = None
     overdue: bool = False
+    due_soon: bool = False
     q: str | None = None
     sort: str = "newest"
     open_only: bool = False
@@ -882,7 +932,11 @@ SORTS = {
     "newest": (Petition.created_at.desc(), Petition.id.desc()),
     "oldest": (Petition.created_at.asc(), Petition.id.asc()),
     "updated": (Petition.updated_at.desc(), Petition.id.desc()),
-    "expected": (Petition.expected_on.is_(None), Petition.expected_on.asc(), Petition.id.asc()),
+    "expected": (
+        func.coalesce(Petition.expected_on, Petition.resolve_due_on).is_(None),
+        func.coalesce(Petition.expected_on, Petition.resolve_due_on).asc(),
+        Petition.id.asc(),
+    ),
 }
 
 OPEN_STATUSES = tuple(s for s in Status if s.is_open)
@@ -900,13 +954,9 @@ def apply_filter(query: Select, f: ListFilter) -> Select:
     if f.unit_id:
         query = query.where(_assigned_to_unit(f.unit_id))
     if f.overdue:
-        query = query.where(
-            and_(
-                Petition.expected_on.is_not(None),
-                Petition.expected_on < local_today(),
-                Petition.status.in_(OPEN_STATUSES),
-            )
-        )
+        query = query.where(overdue_clause())
+    if f.due_soon:
+        query = query.where(due_soon_clause())
     for term in search_terms(f.q)[:8]:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(
@@ -925,7 +975,53 @@ def status_counts(query: Select, *, unit_id: int | None = None) -> dict[Status, 
     return {Status(status): n for status, n in rows}
 
 
-def is_overdue(petition: Petition) -> bool:
-    return bool(
-        petition.expected_on and petition.status.is_open and petition.expected_on < local_today()
+def due_soon_limit() -> date:
+    """The last day that still counts as "due soon": N working days from today."""
+    return work_calendar.add_working_days(
+        local_today(), current_app.config["DUE_SOON_DAYS"], work_calendar.overrides()
     )
+
+
+def due_state(petition: Petition) -> str | None:
+    """ "overdue", "due_soon" or None, for an open petition."""
+    if not petition.status.is_open:
+        return None
+    today = local_today()
+    dates = [petition.due_on]
+    if petition.status == S.RECEIVED:
+        dates.append(petition.reply_due_on)
+    dates = [d for d in dates if d]
+    if not dates:
+        return None
+    if min(dates) < today:
+        return "overdue"
+    if min(dates) <= due_soon_limit():
+        return "due_soon"
+    return None
+
+
+def is_overdue(petition: Petition) -> bool:
+    return due_state(petition) == "overdue"
+
+
+def _due_before(limit: date, *, inclusive: bool):
+    due = func.coalesce(Petition.expected_on, Petition.resolve_due_on)
+
+    def before(column):
+        return column <= limit if inclusive else column < limit
+
+    return and_(
+        Petition.status.in_(OPEN_STATUSES),
+        or_(
+            before(due),
+            and_(Petition.status == S.RECEIVED, before(Petition.reply_due_on)),
+        ),
+    )
+
+
+def overdue_clause():
+    return _due_before(local_today(), inclusive=False)
+
+
+def due_soon_clause():
+    return and_(_due_before(due_soon_limit(), inclusive=True), ~overdue_clause())

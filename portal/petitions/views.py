@@ -194,6 +194,7 @@ def _list_filter(*, staff: bool) -> tuple[FilterForm, services.ListFilter]:
         area_id=clean(form.area),
         unit_id=clean(form.unit) if staff else None,
         overdue=staff and bool(form.overdue.data),
+        due_soon=staff and bool(form.due_soon.data),
         q=form.q.data,
         sort=clean(form.sort) or "newest",
     )

@@ -1,0 +1,85 @@
+"""Working days in Vietnam: weekends and public holidays are not working days.
+
+Holidays come from the ``holidays`` package (Tết by the lunar calendar, substitute days
+"nghỉ bù", swapped days "thay cho ngày …", which also make that Saturday a working
+day), and an admin's overrides (:class:`~portal.monitoring.models.CalendarOverride`) win
+over both. Functions take the overrides as a mapping so that they stay pure and testable;
+:func:`overrides` reads them from the database once per request.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+from flask import g, has_app_context
+from sqlalchemy import select
+
+_SWAPPED_FOR = re.compile(r"thay cho ngày (\d{1,2})/(\d{1,2})/(\d{4})")
+
+Overrides = Mapping[date, bool]
+
+
+@lru_cache(maxsize=64)
+def _year(year: int) -> tuple[dict[date, str], frozenset[date]]:
+    """(days off with their names, swapped working days) of one year."""
+    days_off = dict(holidays.country_holidays("VN", years=year, language="vi"))
+    working = set()
+    for name in days_off.values():
+        found = _SWAPPED_FOR.search(name)
+        if found:
+            day, month, swapped_year = map(int, found.groups())
+            working.add(date(swapped_year, month, day))
+    return days_off, frozenset(working)
+
+
+def holiday_name(day: date) -> str | None:
+    return _year(day.year)[0].get(day)
+
+
+def is_working_day(day: date, overrides: Overrides | None = None) -> bool:
+    if overrides and day in overrides:
+        return overrides[day]
+    days_off, swapped = _year(day.year)
+    if day in swapped:
+        return True
+    return day.weekday() < 5 and day not in days_off
+
+
+def add_working_days(start: date, count: int, overrides: Overrides | None = None) -> date:
+    """The day ``count`` working days after ``start`` (``start`` itself not counted)."""
+    day = start
+    remaining = count
+    while remaining > 0:
+        day += timedelta(days=1)
+        if is_working_day(day, overrides):
+            remaining -= 1
+    return day
+
+
+def working_days_between(start: date, end: date, overrides: Overrides | None = None) -> int:
+    """Working days after ``start`` up to and including ``end``; negative when end < start."""
+    if end < start:
+        return -working_days_between(end, start, overrides)
+    return sum(
+        1
+        for offset in range(1, (end - start).days + 1)
+        if is_working_day(start + timedelta(days=offset), overrides)
+    )
+
+
+def overrides() -> dict[date, bool]:
+    """The admin's overrides, read once per request (or command)."""
+    from portal.extensions import db
+    from portal.monitoring.models import CalendarOverride
+
+    if has_app_context() and "calendar_overrides" in g:
+        return g.calendar_overrides
+    rows = db.session.execute(select(CalendarOverride.day, CalendarOverride.is_working)).all()
+    result = {day: working for day, working in rows}
+    if has_app_context():
+        g.calendar_overrides = result
+    return result

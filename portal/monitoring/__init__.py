@@ -1,0 +1,1 @@
+"""Follow-up for MTTQ and ward leaders: deadlines, the dashboard, supervision remarks."""
