@@ -19,7 +19,6 @@ from portal.accounts.models import Role, User
 from portal.accounts.services import create_user
 from portal.extensions import db
 from portal.meetings import services as meetings
-from portal.meetings.parser import analyse_item
 from portal.meetings.models import (
     ConclusionNotice,
     ItemStatus,
@@ -28,6 +27,8 @@ from portal.meetings.models import (
     NoticeItem,
     NoticeItemUnit,
 )
+from portal.meetings.parser import analyse_item
+from portal.monitoring import services as monitoring
 from portal.petitions import services
 from portal.petitions.models import AssignmentRole, Category, Channel, Petition
 from portal.timeutil import frozen_clock, utcnow
@@ -319,7 +320,23 @@ def _petitions(ward, areas, categories, units, staff, unit_user, rng) -> int:
         filed.append(petition)
         _advance(petition, script, moment, staff, unit_user, lead_units, filed, rng)
     _notice(meeting, units, staff, filed, start)
+    _themes_and_repeats(staff, filed)
     return len(filed)
+
+
+def _themes_and_repeats(staff, filed: list[Petition]) -> None:
+    """Group waste petitions under one theme; link petitions that raise a problem again."""
+    for petition in filed:
+        if petition.category.slug == "ve-sinh-moi-truong":
+            meetings.set_theme(petition, staff, "Điểm đen rác thải")
+    by_title: dict[str, Petition] = {}
+    linked = 0
+    for petition in filed:
+        earlier = by_title.get(petition.title)
+        if earlier is not None and petition.status.is_open and linked < 4:
+            meetings.mark_repeat(petition, staff, earlier)
+            linked += 1
+        by_title[petition.title] = petition
 
 
 NOTICE_ITEMS = [
@@ -524,7 +541,12 @@ def _advance(petition, script, moment, staff, unit_user, lead_units, filed, rng)
         return
     at(services.resolve, petition, actor, public_note="Đã khắc phục xong, hiện trạng đã sạch sẽ.")
     if script == "closed":
-        at(services.close, petition, staff, public_note="Kết thúc theo dõi.")
+        if rng.random() < 0.5:
+            at(monitoring.rate, petition, satisfied=True, comment="Cảm ơn cán bộ phường.")
+        else:
+            at(services.close, petition, staff, public_note="Kết thúc theo dõi.")
+    elif script == "resolved" and rng.random() < 0.25:
+        at(monitoring.rate, petition, satisfied=False, comment="Sau một tuần rác lại bị đổ.")
 
 
 def seed() -> dict:

@@ -563,7 +563,10 @@ def set_theme(petition: Petition, actor: User, name: str | None) -> Theme | None
     name = normalize(name)
     theme = None
     if name:
-        theme = db.session.scalar(select(Theme).where(func.lower(Theme.name) == name.lower()))
+        # Compared in Python: SQLite's lower() leaves Vietnamese letters alone.
+        theme = next(
+            (t for t in db.session.scalars(select(Theme)) if fold(t.name) == fold(name)), None
+        )
         if theme is None:
             theme = Theme(name=name)
             db.session.add(theme)

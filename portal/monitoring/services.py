@@ -238,11 +238,9 @@ def build_dashboard(scope: Scope) -> Dashboard:
         scope=scope,
         total=len(rows),
         by_status=Counter(p.status for p in rows),
-        overdue=sorted(
-            (p for p in rows if states[p.id] == "overdue"), key=lambda p: p.due_on or date.min
-        ),
+        overdue=sorted((p for p in rows if states[p.id] == "overdue"), key=lambda p: p.next_due_on),
         due_soon=sorted(
-            (p for p in rows if states[p.id] == "due_soon"), key=lambda p: p.due_on or date.min
+            (p for p in rows if states[p.id] == "due_soon"), key=lambda p: p.next_due_on
         ),
         units=sorted(units.values(), key=lambda r: (-r.overdue, -r.assigned, r.unit.name)),
         areas=sorted(areas.values(), key=lambda r: (-r.total, r.name)),

@@ -250,6 +250,15 @@ class Petition(db.Model):
         return self.expected_on or self.resolve_due_on
 
     @property
+    def next_due_on(self) -> date | None:
+        """The nearest date that matters now: the first reply while it is only received."""
+        dates = [self.due_on]
+        if self.status == Status.RECEIVED:
+            dates.append(self.reply_due_on)
+        dates = [d for d in dates if d]
+        return min(dates) if dates else None
+
+    @property
     def public_events(self) -> list[PetitionEvent]:
         return [e for e in self.events if e.is_public]
 

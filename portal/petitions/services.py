@@ -984,18 +984,12 @@ def due_soon_limit() -> date:
 
 def due_state(petition: Petition) -> str | None:
     """ "overdue", "due_soon" or None, for an open petition."""
-    if not petition.status.is_open:
+    due = petition.next_due_on
+    if not petition.status.is_open or due is None:
         return None
-    today = local_today()
-    dates = [petition.due_on]
-    if petition.status == S.RECEIVED:
-        dates.append(petition.reply_due_on)
-    dates = [d for d in dates if d]
-    if not dates:
-        return None
-    if min(dates) < today:
+    if due < local_today():
         return "overdue"
-    if min(dates) <= due_soon_limit():
+    if due <= due_soon_limit():
         return "due_soon"
     return None
 
