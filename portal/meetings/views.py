@@ -338,7 +338,8 @@ def _item_page(item: NoticeItem, *, form=None, link_form=None, status=200):
         targets=["item-petitions"],
         item=item,
         form=form or (_item_form(item) if can_edit else None),
-        link_form=link_form or (LinkForm() if can_edit else None),
+        # An empty form, not one that Flask-WTF binds to this POST (a link just made).
+        link_form=link_form or (LinkForm(formdata=None) if can_edit else None),
         can_edit=can_edit,
         status=status,
     )
