@@ -282,3 +282,33 @@ def test_petitions_filed_have_due_dates_in_list(client, auth, world):
     petition = factories.file(world)
     assert petition.resolve_due_on is not None
     assert isinstance(db.session.scalar(select(Petition.resolve_due_on)), date)
+
+
+def test_remarks_on_a_notice_item(client, auth, world):
+    from datetime import date as day
+
+    from portal.meetings.models import ConclusionNotice, NoticeItem
+
+    notice = ConclusionNotice(
+        number="15-TB/ĐU", issued_on=day(2026, 9, 1), title="Kết luận", full_text="…"
+    )
+    item = NoticeItem(notice=notice, ref="1.(1)", text="Xử lý điểm đen rác thải")
+    db.session.add_all([notice, item])
+    db.session.commit()
+    auth.as_role(world, "mttq")
+    client.post(
+        "/giam-sat/y-kien",
+        data={
+            "item_id": item.id,
+            "remark": "Chậm so với kế hoạch",
+            "next": f"/hoi-nghi/muc/{item.id}",
+        },
+    )
+    client.post(
+        "/giam-sat/y-kien",
+        data={"item_id": item.id, "remark": "Đã kiểm tra thực địa", "is_public": "y"},
+    )
+    assert "Chậm so với kế hoạch" in client.get(f"/hoi-nghi/muc/{item.id}").get_data(as_text=True)
+    auth.logout()
+    public = client.get(f"/hoi-nghi/muc/{item.id}").get_data(as_text=True)
+    assert "Đã kiểm tra thực địa" in public and "Chậm so với kế hoạch" not in public
