@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     _register_blueprints(app)
+    _connect_receivers()
     _register_template_helpers(app)
 
     from portal import cli, errors, security
@@ -77,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.map.views import bp as map_bp
     from portal.meetings.views import bp as meetings_bp
     from portal.monitoring.views import bp as monitoring_bp
+    from portal.notifications.views import bp as notifications_bp
     from portal.petitions.views import bp as petitions_bp
     from portal.petitions.views import staff_bp
     from portal.public.views import bp as public_bp
@@ -89,8 +91,18 @@ def _register_blueprints(app: Flask) -> None:
         map_bp,
         meetings_bp,
         monitoring_bp,
+        notifications_bp,
     ):
         app.register_blueprint(blueprint)
+
+
+def _connect_receivers() -> None:
+    """Signal receivers; connecting the same function again (another app) is a no-op."""
+    from portal import signals
+    from portal.notifications.services import on_petition_event
+
+    # The outbox: notifications are written in the transaction of the event that causes them.
+    signals.petition_event.connect(on_petition_event, weak=False)
 
 
 def _register_template_helpers(app: Flask) -> None:

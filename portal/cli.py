@@ -52,7 +52,10 @@ def seed_demo_command(force):
 
     if current_app.config["PORTAL_ENV"] == "production" and not force:
         raise click.ClickException("Không nạp dữ liệu mẫu ở chế độ production (dùng --force).")
-    result = demo.seed()
+    from portal.notifications.services import notifications_suppressed
+
+    with notifications_suppressed():  # the demo's invented history sends no e-mail
+        result = demo.seed()
     db.session.commit()
     click.echo(f"Dữ liệu mẫu: {result['ward']}, {result['petitions_created']} kiến nghị mới.")
     click.echo(f"Tài khoản mẫu (mật khẩu: {demo.DEMO_PASSWORD}):")
@@ -168,4 +171,8 @@ def close_expired_command():
 
 
 def register(app: Flask) -> None:
+    from portal.notifications.cli import COMMANDS as notification_commands
+
+    for command in notification_commands:  # flask portal worker, flask portal digest
+        portal_cli.add_command(command)
     app.cli.add_command(portal_cli)
