@@ -1,4 +1,4 @@
-"""``flask portal worker`` and ``flask portal digest``, added to the ``portal`` group."""
+"""``flask portal worker``, ``digest`` and ``deadlines``, added to the ``portal`` group."""
 
 from __future__ import annotations
 
@@ -39,4 +39,14 @@ def digest_command(weekly):
     click.echo(f"Đã xếp hàng {count} thư tổng hợp tuần.")
 
 
-COMMANDS = (worker_command, digest_command)
+@click.command("deadlines")
+def deadlines_command():
+    """Nhắc hạn: kiến nghị sắp đến hạn, quá hạn; báo cáo quá hạn cho phường (chạy hằng ngày)."""
+    from portal.notifications.deadlines import queue_deadline_alerts
+
+    run = queue_deadline_alerts()
+    db.session.commit()
+    click.echo(run.summary)
+
+
+COMMANDS = (worker_command, digest_command, deadlines_command)

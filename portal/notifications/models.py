@@ -8,9 +8,11 @@ The worker delivers queued rows later (at least once; see ``worker.py``).
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -43,6 +45,10 @@ class NotificationKind(enum.StrEnum):
     ASSIGNED = "assigned"  # to unit staff: a petition given to their unit
     FOLLOW_CONFIRM = "follow_confirm"  # double opt-in
     DIGEST = "digest"  # weekly summary for staff
+    REOPENED = "reopened"  # to staff: the petitioner is not satisfied, the petition reopened
+    DUE_SOON = "due_soon"  # to the lead unit's staff: a petition's date is near
+    OVERDUE = "overdue"  # to the lead unit's staff: a petition's date has passed
+    ESCALATION = "escalation"  # to ward staff and MTTQ: what became overdue today
 
 
 class Notification(db.Model):
@@ -123,3 +129,41 @@ class MailOptOut(db.Model):
     email: Mapped[str] = mapped_column(String(254))
     scope: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DeadlineAlert(db.Model):
+    """A deadline already told about: once per target, state and due date.
+
+    ``target`` is "petition:<id>" or "item:<id>" (a notice item), ``state`` "due_soon" or
+    "overdue". A changed due date is a new row, so staff are told again; recipients who
+    join later are not told of what was already reported.
+    """
+
+    __tablename__ = "deadline_alert"
+    __table_args__ = (UniqueConstraint("target", "state", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(10))
+    due_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Evidence(db.Model):
+    """A follower's word on whether the problem is still there.
+
+    One current answer per follower (a later answer updates the row): this is evidence
+    for staff and the public page, not a history and not a vote on the status.
+    """
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"), index=True)
+    follow_id: Mapped[int] = mapped_column(ForeignKey("follow.id"), unique=True)
+    still_there: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    petition: Mapped[Petition] = relationship()
+    follow: Mapped[Follow] = relationship()

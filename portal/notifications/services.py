@@ -13,7 +13,14 @@ Who gets what:
 - followers of a petition (confirmed, not unsubscribed): the same status changes and
   public updates, without anything about the petitioner;
 - followers of a residential group: each new petition filed there;
-- unit staff (active, with an e-mail): a petition newly given to their unit.
+- unit staff (active, with an e-mail): a petition newly given to their unit;
+- ward staff and the lead unit's staff: the petitioner reopened the petition, not
+  satisfied (with their reason, which staff may read);
+- deadlines (``deadlines.py``): the lead unit's staff when a date is near or passed,
+  ward staff and MTTQ once a day for what became overdue.
+
+Followers of a petition may answer whether the problem is still there: a signed link in
+their update e-mails records an :class:`Evidence` row (one current answer each).
 
 Every message carries a signed one-click unsubscribe link (and ``List-Unsubscribe``).
 """
@@ -37,6 +44,7 @@ from sqlalchemy import func, select, update
 from portal.accounts.models import Role, User
 from portal.extensions import db
 from portal.notifications.models import (
+    Evidence,
     Follow,
     MailOptOut,
     Notification,
@@ -53,6 +61,7 @@ K = NotificationKind
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 CONFIRM_SALT = "notifications.follow-confirm"
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+EVIDENCE_SALT = "notifications.evidence"
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 LOCALES = ("vi", "en")
 
@@ -60,6 +69,9 @@ _suppressed: ContextVar[bool] = ContextVar("notifications_suppressed", default=F
 
 STAFF_ASSIGNED = "staff-assigned"
 STAFF_DIGEST = "staff-digest"
+STAFF_REOPENED = "staff-reopened"
+STAFF_DEADLINES = "staff-deadlines"
+STAFF_ESCALATION = "staff-escalation"
 
 
 class FollowError(Exception):
@@ -119,6 +131,18 @@ def unsubscribe_url(topic: str, email: str) -> str:
 
 def confirm_token(follow: Follow) -> str:
     return _timed_serializer().dumps({"f": follow.id, "e": follow.email})
+
+
+def _evidence_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=EVIDENCE_SALT)
+
+
+def evidence_token(follow: Follow, still_there: bool) -> str:
+    return _evidence_serializer().dumps({"f": follow.id, "e": follow.email, "s": int(still_there)})
+
+
+def evidence_url(follow: Follow, still_there: bool) -> str:
+    return external_url("notifications.evidence", token=evidence_token(follow, still_there))
 
 
 # --- queueing ---------------------------------------------------------------------------
@@ -302,6 +326,30 @@ def _queue_for_event(petition: Petition, event: PetitionEvent) -> Iterator[Notif
                 petition=petition,
             )
 
+    if event.is_status_change and (event.data or {}).get("reopened_by") == "petitioner":
+        for user in _staff_for_reopen(petition):
+            if user.email in done or opted_out(user.email, STAFF_REOPENED):
+                continue
+            done.add(user.email)
+            yield queue(
+                recipient=user.email,
+                kind=K.REOPENED,
+                dedup_key=_event_key(K.REOPENED, petition, user.email),
+                subject=_l(
+                    "[%(code)s] Người kiến nghị chưa hài lòng, kiến nghị được mở lại",
+                    code=petition.code,
+                ),
+                context=dict(
+                    context,
+                    user=user,
+                    reason=event.public_note,  # the petitioner's words: staff may read them
+                    staff_url=external_url("staff.petition_page", code=petition.code),
+                ),
+                locale=user.locale,
+                topic=STAFF_REOPENED,
+                petition=petition,
+            )
+
     # Followers hear of status changes and public updates, never the petitioner's words.
     by_petitioner = petitioner_wrote(event)
     follower_change = event.is_status_change or (public_change and not by_petitioner)
@@ -323,6 +371,8 @@ def _queue_for_event(petition: Petition, event: PetitionEvent) -> Iterator[Notif
                     context,
                     show_note=not by_petitioner,
                     public_url=external_url("petitions.public_page", code=petition.code),
+                    still_there_url=evidence_url(follow, True),
+                    gone_url=evidence_url(follow, False),
                 ),
                 locale=follow.locale,
                 topic=f"follow:{follow.id}",
@@ -422,6 +472,42 @@ def _newly_assigned_staff(petition: Petition, event: PetitionEvent) -> list[tupl
         .order_by(User.id)
     )
     return [(user, units[user.unit_id]) for user in users if user.email]
+
+
+def staff_of_unit(unit_id: int | None) -> list[User]:
+    """Active unit staff of a unit who have an e-mail address."""
+    if unit_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.role == Role.UNIT_STAFF,
+                User.unit_id == unit_id,
+                User.active.is_(True),
+                User.email.is_not(None),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def staff_with_roles(*roles: Role) -> list[User]:
+    """Active accounts of these roles that have an e-mail address."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_(roles), User.active.is_(True), User.email.is_not(None))
+            .order_by(User.id)
+        )
+    )
+
+
+def _staff_for_reopen(petition: Petition) -> list[User]:
+    """Every ward staff account and the staff of the petition's current lead unit."""
+    lead = petition.lead_assignment
+    users = staff_with_roles(Role.WARD_STAFF) + staff_of_unit(lead.unit_id if lead else None)
+    return [user for user in users if user.email]
 
 
 def _active_follows(condition) -> list[Follow]:
@@ -560,7 +646,68 @@ def unsubscribed_what(topic: str):
         return _l("kiến nghị %(code)s", code=topic.split(":", 1)[1])
     if topic == STAFF_DIGEST:
         return _l("thư tổng hợp hằng tuần")
+    if topic == STAFF_REOPENED:
+        return _l("thông báo kiến nghị bị mở lại do người kiến nghị chưa hài lòng")
+    if topic == STAFF_DEADLINES:
+        return _l("nhắc hạn kiến nghị của đơn vị")
+    if topic == STAFF_ESCALATION:
+        return _l("báo cáo kiến nghị quá hạn hằng ngày")
     return _l("thông báo giao việc cho đơn vị")
+
+
+# --- evidence: "is the problem still there?" -------------------------------------------
+
+
+def record_evidence(token: str) -> Evidence | None:
+    """Record (or replace) a follower's answer; ``None`` for a bad token or a follower who
+    never confirmed. One row per follower: a new answer updates it. Flushes."""
+    try:
+        data = _evidence_serializer().loads(token)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("s") not in (0, 1):
+        return None
+    follow_id = data.get("f")
+    follow = db.session.get(Follow, follow_id) if isinstance(follow_id, int) else None
+    if (
+        follow is None
+        or follow.email != data.get("e")
+        or follow.confirmed_at is None
+        or follow.petition_id is None
+    ):
+        return None
+    still_there = bool(data["s"])
+    now = utcnow()
+    evidence = db.session.scalar(select(Evidence).where(Evidence.follow_id == follow.id))
+    if evidence is None:
+        evidence = Evidence(
+            petition_id=follow.petition_id,
+            follow_id=follow.id,
+            still_there=still_there,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(evidence)
+    else:
+        evidence.still_there = still_there
+        evidence.updated_at = now
+    db.session.flush()
+    return evidence
+
+
+def evidence_counts(petition: Petition) -> dict[str, int]:
+    """How many followers say the problem is still there, and how many say it is gone."""
+    counts = {"still": 0, "gone": 0}
+    if petition is None or petition.id is None:
+        return dict(counts, total=0)
+    rows = db.session.execute(
+        select(Evidence.still_there, func.count())
+        .where(Evidence.petition_id == petition.id)
+        .group_by(Evidence.still_there)
+    )
+    for still_there, n in rows:
+        counts["still" if still_there else "gone"] += n
+    return dict(counts, total=counts["still"] + counts["gone"])
 
 
 # --- the queue, for admins --------------------------------------------------------------

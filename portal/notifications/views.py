@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Role
 from portal.accounts.services import staff_required
@@ -142,6 +143,31 @@ def unsubscribe(token: str):
     what = services.unsubscribed_what(topic)
     db.session.commit()
     return _private(render("notifications/unsubscribed.html", what=what))
+
+
+# --- evidence: "is the problem still there?" -------------------------------------------
+
+
+@bp.route("/theo-doi/tinh-hinh/<token>")
+def evidence(token: str):
+    """A follower's answer from an update e-mail; evidence for staff, not a vote."""
+    try:
+        answer = services.record_evidence(token)
+    except IntegrityError:  # the same follower answered twice at the same moment
+        db.session.rollback()
+        answer = services.record_evidence(token)
+    if answer is None:
+        db.session.rollback()
+        return _private(render("notifications/invalid.html", status=400))
+    petition = answer.petition
+    db.session.commit()
+    return _private(render("notifications/evidence.html", evidence=answer, petition=petition))
+
+
+@bp.app_template_global("evidence_counts")
+def evidence_counts(petition):
+    """For ``notifications/_evidence.html`` on the staff and public petition pages."""
+    return services.evidence_counts(petition)
 
 
 # --- feeds ------------------------------------------------------------------------------

@@ -244,3 +244,61 @@ def test_notifications_can_be_switched_off(app, world):
     app.config["NOTIFICATIONS_ENABLED"] = False
     factories.assign(world, factories.file(world, **PETITIONER))
     assert outbox() == []
+
+
+def test_staff_hear_when_the_petitioner_is_not_satisfied(app, world):
+    petition = in_progress(world, **PETITIONER)
+    follower("theo.doi@example.vn", petition=petition)
+    services.resolve(petition, world.users["unit_staff"], public_note="Đã thu gom.")
+    db.session.commit()
+    before = {n.id for n in outbox()}
+    services.reopen_by_petitioner(petition, "Rác vẫn còn nguyên, chưa ai đến dọn.")
+    db.session.commit()
+
+    reopened = outbox(kind=K.REOPENED)
+    # Every ward staff account and the staff of the lead unit; not the other unit, not
+    # MTTQ or admins, not the petitioner (who did it).
+    assert sorted(n.recipient for n in reopened) == sorted(
+        [world.users["ward_staff"].email, world.users["unit_staff"].email]
+    )
+    for message in reopened:
+        assert message.id not in before
+        assert petition.code in message.subject
+        assert "chưa hài lòng" in message.subject and "mở lại" in message.subject
+        assert petition.title in message.body_text
+        assert "Rác vẫn còn nguyên, chưa ai đến dọn." in message.body_text  # staff may read it
+        assert "Rác vẫn còn nguyên" in message.body_html
+        assert f"/quan-ly/kien-nghi/{petition.code}" in message.body_text
+        assert message.topic == "staff-reopened"
+    new = [n for n in outbox() if n.id not in before]
+    assert PETITIONER["petitioner_email"] not in {n.recipient for n in new}
+    # The follower hears of the status change, without the petitioner's words.
+    [update] = [n for n in new if n.recipient == "theo.doi@example.vn"]
+    assert update.kind == K.FOLLOW_UPDATE
+    assert "Rác vẫn còn nguyên" not in update.body_text
+
+
+def test_reopen_messages_once_per_event_and_opt_out(app, world):
+    from portal.notifications.models import MailOptOut
+
+    db.session.add(MailOptOut(email=world.users["ward_staff"].email, scope="staff-reopened"))
+    world.users["unit_staff"].locale = "en"
+    db.session.commit()
+    petition = in_progress(world)
+    for round_ in range(2):
+        services.resolve(petition, world.users["unit_staff"], public_note="Đã thu gom.")
+        db.session.commit()
+        services.reopen_by_petitioner(petition, None)
+        db.session.commit()
+        assert len(outbox(kind=K.REOPENED)) == round_ + 1  # one per event
+    reopened = outbox(kind=K.REOPENED)
+    assert {n.recipient for n in reopened} == {world.users["unit_staff"].email}
+    assert len({n.dedup_key for n in reopened}) == 2
+    assert all(n.locale == "en" for n in reopened)
+
+    # A staff reopen is not the petitioner's: no such message.
+    services.resolve(petition, world.users["unit_staff"], public_note="Xong.")
+    db.session.commit()
+    services.reopen(petition, world.users["ward_staff"], reason="Kiểm tra lại hiện trường.")
+    db.session.commit()
+    assert len(outbox(kind=K.REOPENED)) == 2
