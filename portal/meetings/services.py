@@ -35,6 +35,7 @@ from portal.petitions.models import (
     Theme,
 )
 from portal.text import fold, normalize
+from portal.timeutil import utcnow
 from portal.units.models import Area, Unit, UnitLevel, Ward
 
 
@@ -381,6 +382,7 @@ def save_notice(
         db.session.add(
             NoticeItemEvent(
                 item=item,
+                created_at=utcnow(),
                 actor=actor,
                 to_status=ItemStatus.PENDING,
                 note=None,
@@ -472,6 +474,7 @@ def update_item(item: NoticeItem, actor: User, update: ItemUpdate) -> NoticeItem
         item.progress = progress
     event = NoticeItemEvent(
         item=item,
+        created_at=utcnow(),
         actor=actor,
         from_status=from_status,
         to_status=update.status,

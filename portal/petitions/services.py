@@ -196,6 +196,8 @@ def _append_event(
     petition.updated_at = utcnow()
     event = PetitionEvent(
         petition=petition,
+        # Set now, not at flush: a later flush must not re-date the timeline.
+        created_at=petition.updated_at,
         kind=kind,
         actor=actor,
         actor_kind=actor_kind if actor is None else "staff",
@@ -371,6 +373,7 @@ def file_petition(ward: Ward, filing: Filing, *, actor: User | None = None) -> P
     year = local_today().year
     show_name = filing.show_name_publicly and bool(normalize(filing.petitioner_name))
     petition = Petition(
+        created_at=utcnow(),
         code=next_code(current_app.config["PORTAL_CODE_PREFIX"], year),
         ward=ward,
         title=normalize(filing.title),
@@ -563,6 +566,7 @@ def assign(
     db.session.add(
         Assignment(
             petition=petition,
+            created_at=now,
             unit=plan.lead_unit,
             role=AssignmentRole.LEAD,
             responsible_person=normalize(plan.responsible_person) or None,
@@ -571,7 +575,9 @@ def assign(
         )
     )
     for unit in supports:
-        db.session.add(Assignment(petition=petition, unit=unit, role=AssignmentRole.SUPPORT))
+        db.session.add(
+            Assignment(petition=petition, created_at=now, unit=unit, role=AssignmentRole.SUPPORT)
+        )
     petition.expected_on = plan.expected_on
     data = {
         "lead": plan.lead_unit.name,

@@ -273,3 +273,16 @@ def test_stale_version_is_a_conflict_listing_changes(world):
 )
 def test_normalize_code(text, code):
     assert services.normalize_code(text) == code
+
+
+def test_event_time_is_when_it_happened_not_when_flushed(world):
+    from datetime import datetime
+
+    from portal.timeutil import frozen_clock
+
+    petition = factories.file(world)
+    moment = datetime(2026, 3, 2, 3, 0)
+    with frozen_clock(moment):
+        services.review(petition, world.users["ward_staff"])
+    db.session.commit()  # flushed after the clock moved on
+    assert events(petition)[-1].created_at == moment
