@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from statistics import median
+
 from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 from sqlalchemy import text
 
@@ -39,6 +41,58 @@ def set_language(code: str):
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("public.home")
     return see_other(target)
+
+
+@bp.route("/thong-ke")
+def statistics():
+    """Public statistics: aggregates only, printable."""
+    from portal.monitoring.services import Scope, build_dashboard
+
+    data = build_dashboard(Scope())
+    days = sorted(d for row in data.units for d in row.days)
+    resolved = sum(row.resolved for row in data.units)
+    on_time = sum(row.on_time for row in data.units)
+    return render(
+        "public/statistics.html",
+        data=data,
+        median_days=median(days) if days else None,
+        on_time_rate=round(100 * on_time / resolved, 1) if resolved else None,
+    )
+
+
+@bp.route("/du-lieu-mo")
+def open_data():
+    from portal.public import opendata
+
+    return render(
+        "public/open_data.html",
+        petition_fields=opendata.PETITION_FIELDS,
+        event_fields=opendata.EVENT_FIELDS,
+        licence=opendata.LICENCE,
+    )
+
+
+@bp.route("/du-lieu-mo/<name>.<fmt>")
+def open_data_file(name: str, fmt: str):
+    from flask import Response
+
+    from portal.public import opendata
+
+    sources = {
+        "kien-nghi": (opendata.petition_rows, opendata.PETITION_FIELDS),
+        "dong-thoi-gian": (opendata.event_rows, opendata.EVENT_FIELDS),
+    }
+    if name not in sources or fmt not in ("csv", "json"):
+        abort(404)
+    rows, fields = sources[name]
+    if fmt == "csv":
+        response = Response(opendata.to_csv(rows(), fields), mimetype="text/csv")
+    else:
+        response = jsonify(licence=opendata.LICENCE, fields=dict(fields), data=list(rows()))
+    response.headers["Content-Disposition"] = f'inline; filename="{name}.{fmt}"'
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
 
 
 @bp.route("/healthz")
