@@ -78,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.map.views import bp as map_bp
     from portal.meetings.views import bp as meetings_bp
     from portal.monitoring.views import bp as monitoring_bp
+    from portal.units.views import bp as units_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.petitions.views import bp as petitions_bp
     from portal.petitions.views import staff_bp
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         meetings_bp,
         monitoring_bp,
         notifications_bp,
+        units_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -99,10 +101,16 @@ def _register_blueprints(app: Flask) -> None:
 def _connect_receivers() -> None:
     """Signal receivers; connecting the same function again (another app) is a no-op."""
     from portal import signals
-    from portal.notifications.services import on_petition_event
+    from portal.notifications.services import (
+        on_petition_cosigned,
+        on_petition_event,
+        on_petition_merged,
+    )
 
     # The outbox: notifications are written in the transaction of the event that causes them.
     signals.petition_event.connect(on_petition_event, weak=False)
+    signals.petition_event.connect(on_petition_merged, weak=False)
+    signals.petition_cosigned.connect(on_petition_cosigned, weak=False)
 
 
 def _register_template_helpers(app: Flask) -> None:

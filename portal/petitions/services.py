@@ -27,6 +27,7 @@ from portal.petitions.models import (
     Category,
     Channel,
     CodeCounter,
+    CoSignature,
     EventKind,
     Outcome,
     Petition,
@@ -875,6 +876,14 @@ def set_photo_published(
     )
 
 
+def move_to_area(petition: Petition, actor: User, area: Area) -> PetitionEvent:
+    """New boundaries put the petition's point in another group: an internal edit."""
+    changes = {"area": [petition.area.name if petition.area else None, area.name]}
+    petition.area = area
+    refresh_search_key(petition)
+    return _append_event(petition, EventKind.EDITED, actor=actor, data={"changes": changes})
+
+
 def append_note(
     petition: Petition, actor: User, *, data: dict, public_note: str | None = None
 ) -> PetitionEvent:
@@ -1025,3 +1034,117 @@ def overdue_clause():
 
 def due_soon_clause():
     return and_(_due_before(due_soon_limit(), inclusive=True), ~overdue_clause())
+
+
+# --- duplicates and co-signing ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Nearby:
+    petition: Petition
+    distance_m: float
+
+
+def nearby_open(
+    *,
+    category_id: int | None,
+    latitude: float,
+    longitude: float,
+    exclude: Petition | None = None,
+    radius_m: float | None = None,
+    limit: int = 10,
+) -> list[Nearby]:
+    """Open petitions of the category within the radius, nearest first.
+
+    The database narrows candidates to a latitude/longitude box; the exact distance is
+    the haversine in Python.
+    """
+    if category_id is None:
+        return []
+    radius = float(
+        radius_m if radius_m is not None else current_app.config["DUPLICATE_RADIUS_M"]
+    )
+    south, west, north, east = geo.bounding_box(latitude, longitude, radius)
+    query = select(Petition).where(
+        Petition.category_id == category_id,
+        Petition.status.in_(OPEN_STATUSES),
+        Petition.latitude.between(south, north),
+        Petition.longitude.between(west, east),
+    )
+    if exclude is not None and exclude.id is not None:
+        query = query.where(Petition.id != exclude.id)
+    found = []
+    for petition in db.session.scalars(query):
+        distance = geo.distance_m(latitude, longitude, petition.latitude, petition.longitude)
+        if distance <= radius:
+            found.append(Nearby(petition, distance))
+    found.sort(key=lambda n: (n.distance_m, n.petition.id))
+    return found[:limit]
+
+
+def likely_duplicates(petition: Petition) -> list[Nearby]:
+    """For staff: open petitions of the same category near this one, itself excluded."""
+    if not petition.has_location:
+        return []
+    return nearby_open(
+        category_id=petition.category_id,
+        latitude=petition.latitude,
+        longitude=petition.longitude,
+        exclude=petition,
+    )
+
+
+class AlreadyCoSigned(PetitionError):
+    pass
+
+
+ALREADY_COSIGNED = _l("Bạn đã cho biết mình cũng gặp vấn đề này rồi. Cảm ơn bạn.")
+
+
+def co_sign(
+    petition: Petition,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> CoSignature:
+    """Record that one more resident has the same problem. Flushes.
+
+    Raises :class:`AlreadyCoSigned` when the e-mail address already co-signed, and
+    :class:`PetitionError` when the petition is no longer open.
+    """
+    if not petition.status.is_open:
+        raise PetitionError(_l("Kiến nghị này đã kết thúc xử lý, không thể đồng ý thêm."))
+    email = (email or "").strip().lower() or None
+    if email is not None:
+        taken = db.session.scalar(
+            select(CoSignature.id).where(
+                CoSignature.petition_id == petition.id, CoSignature.email == email
+            )
+        )
+        if taken is not None:
+            raise AlreadyCoSigned(ALREADY_COSIGNED, field="email")
+    signature = CoSignature(
+        petition=petition,
+        name=normalize(name) or None,
+        phone=phone or None,
+        email=email,
+        created_at=utcnow(),
+    )
+    db.session.add(signature)
+    db.session.flush()
+    signals.petition_cosigned.send(petition, co_signature=signature)
+    return signature
+
+
+def co_signer_count(petition: Petition) -> int:
+    if petition is None or petition.id is None:
+        return 0
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(CoSignature).where(
+                CoSignature.petition_id == petition.id
+            )
+        )
+        or 0
+    )

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from flask import current_app, g
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.text import fold, normalize
 from portal.units.models import Area, Unit, Ward
 
 
@@ -67,3 +69,126 @@ def unit_choices() -> list[tuple[int, str]]:
 
 def area_choices(ward: Ward | None) -> list[tuple[int, str]]:
     return [(a.id, a.name) for a in areas(ward)]
+
+
+# --- residential-group boundaries from GeoJSON ------------------------------------------
+
+
+class BoundaryImportError(ValueError):
+    """The file cannot be imported; ``problems`` lists one message per feature."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _problem(index: int, name: str | None, message) -> str:
+    label = f"“{name}”" if name else f"#{index + 1}"
+    return str(_l("Vùng %(label)s: %(message)s", label=label, message=message))
+
+
+def parse_boundaries(raw: bytes, name_property: str) -> list[tuple[str, dict]]:
+    """Check a GeoJSON FeatureCollection of residential groups; all problems at once."""
+    import json
+
+    from shapely.geometry import shape
+    from shapely.validation import explain_validity
+
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise BoundaryImportError([str(_l("Tệp không phải GeoJSON (JSON hợp lệ)."))]) from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise BoundaryImportError([str(_l("Tệp phải là một GeoJSON FeatureCollection."))])
+    crs = (data.get("crs") or {}).get("properties", {}).get("name", "")
+    if crs and "4326" not in crs and "CRS84" not in crs:
+        raise BoundaryImportError(
+            [str(_l("Hệ tọa độ %(crs)s không được hỗ trợ; hãy dùng WGS84 (EPSG:4326).", crs=crs))]
+        )
+    features = data.get("features") or []
+    if not features:
+        raise BoundaryImportError([str(_l("Tệp không có vùng nào."))])
+    problems: list[str] = []
+    result: list[tuple[str, dict]] = []
+    shapes = []
+    for index, feature in enumerate(features):
+        properties = (feature or {}).get("properties") or {}
+        name = normalize(str(properties.get(name_property) or "")) or None
+        geometry = (feature or {}).get("geometry") or {}
+        if not name:
+            problems.append(
+                _problem(index, None, _l("thiếu thuộc tính tên “%(prop)s”.", prop=name_property))
+            )
+            continue
+        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+            problems.append(_problem(index, name, _l("phải là Polygon hoặc MultiPolygon.")))
+            continue
+        try:
+            polygon = shape(geometry)
+        except (ValueError, TypeError, KeyError, IndexError):
+            problems.append(_problem(index, name, _l("tọa độ không đọc được.")))
+            continue
+        west, south, east, north = polygon.bounds
+        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+            problems.append(_problem(index, name, _l("tọa độ không phải kinh độ/vĩ độ WGS84.")))
+            continue
+        if not polygon.is_valid:
+            problems.append(
+                _problem(
+                    index, name, _l("hình không hợp lệ (%(why)s).", why=explain_validity(polygon))
+                )
+            )
+            continue
+        for other_name, other in shapes:
+            overlap = polygon.intersection(other).area
+            if overlap > 0.01 * min(polygon.area, other.area):
+                problems.append(
+                    _problem(index, name, _l("chồng lấn với “%(other)s”.", other=other_name))
+                )
+        if name in {n for n, _g in result}:
+            problems.append(_problem(index, name, _l("tên bị trùng trong tệp.")))
+        shapes.append((name, polygon))
+        result.append((name, json.loads(json.dumps(geometry))))
+    if problems:
+        raise BoundaryImportError(problems)
+    return result
+
+
+def import_boundaries(ward: Ward, boundaries: list[tuple[str, dict]]) -> tuple[int, int]:
+    """Replace the boundaries of groups with these names and add new groups: (updated, added)."""
+    from portal.geo import centroid
+
+    existing = {fold(a.name): a for a in areas(ward)}
+    updated = added = 0
+    for order, (name, geometry) in enumerate(boundaries):
+        area = existing.get(fold(name))
+        if area is None:
+            area = Area(ward=ward, name=name, sort_order=len(existing) + order)
+            db.session.add(area)
+            added += 1
+        else:
+            updated += 1
+        area.boundary = geometry
+        area.centroid_lat, area.centroid_lon = centroid(geometry)
+        area.is_demo = False
+    db.session.flush()
+    return updated, added
+
+
+def reassign_petitions(ward: Ward, actor) -> int:
+    """Put every located petition in the group its point now falls in; how many moved."""
+    from portal.geo import area_containing
+    from portal.petitions.models import Petition
+    from portal.petitions.services import move_to_area
+
+    groups = areas(ward)
+    moved = 0
+    for petition in db.session.scalars(
+        select(Petition).where(Petition.ward_id == ward.id, Petition.latitude.is_not(None))
+    ):
+        area = area_containing(groups, petition.latitude, petition.longitude)
+        if area is not None and area.id != petition.area_id:
+            move_to_area(petition, actor, area)
+            moved += 1
+    db.session.flush()
+    return moved

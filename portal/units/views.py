@@ -1,0 +1,60 @@
+"""Admin pages for residential groups: import and replace boundaries, re-assign petitions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.models import Role
+from portal.accounts.services import staff_required
+from portal.extensions import db
+from portal.units import services
+from portal.units.forms import BoundaryImportForm
+from portal.web import render, see_other
+
+bp = Blueprint("units", __name__, url_prefix="/quan-ly/to-dan-pho")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@staff_required(Role.ADMIN)
+def areas():
+    ward = services.current_ward()
+    if ward is None:
+        abort(503)
+    form = BoundaryImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        upload = request.files.get(form.document.name)
+        if not upload or not upload.filename:
+            form.document.errors = [_("Hãy chọn tệp GeoJSON.")]
+        else:
+            try:
+                boundaries = services.parse_boundaries(upload.read(), form.name_property.data)
+            except services.BoundaryImportError as error:
+                problems = error.problems
+            else:
+                updated, added = services.import_boundaries(ward, boundaries)
+                db.session.commit()
+                flash(
+                    _("Đã cập nhật %(u)d và thêm %(a)d tổ dân phố.", u=updated, a=added), "success"
+                )
+                return see_other(url_for("units.areas"))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        "units/areas.html",
+        form=form,
+        problems=problems,
+        areas=services.areas(ward),
+        status=status,
+    )
+
+
+@bp.route("/gan-lai", methods=["POST"])
+@staff_required(Role.ADMIN, Role.WARD_STAFF)
+def reassign():
+    ward = services.current_ward()
+    moved = services.reassign_petitions(ward, current_user)
+    db.session.commit()
+    flash(_("Đã gán lại tổ dân phố cho %(n)d kiến nghị.", n=moved), "success")
+    return see_other(url_for("units.areas") if current_user.role == Role.ADMIN else "/quan-ly/")
