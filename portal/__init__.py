@@ -78,11 +78,11 @@ def _register_blueprints(app: Flask) -> None:
     from portal.map.views import bp as map_bp
     from portal.meetings.views import bp as meetings_bp
     from portal.monitoring.views import bp as monitoring_bp
-    from portal.units.views import bp as units_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.petitions.views import bp as petitions_bp
     from portal.petitions.views import staff_bp
     from portal.public.views import bp as public_bp
+    from portal.units.views import bp as units_bp
 
     for blueprint in (
         public_bp,

@@ -61,6 +61,7 @@ def from_environment() -> dict:
         "MAX_PHOTOS": _env_int("MAX_PHOTOS", 5),
         "MAX_PHOTO_BYTES": _env_int("MAX_PHOTO_BYTES", 10 * 1024 * 1024),
         "PAGE_SIZE": _env_int("PAGE_SIZE", 20),
+        "DUPLICATE_RADIUS_M": _env_int("DUPLICATE_RADIUS_M", 200),
         "DEFAULT_REPLY_DAYS": _env_int("DEFAULT_REPLY_DAYS", 5),
         "DEFAULT_RESOLVE_DAYS": _env_int("DEFAULT_RESOLVE_DAYS", 20),
         "DUE_SOON_DAYS": _env_int("DUE_SOON_DAYS", 3),

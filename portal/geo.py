@@ -8,6 +8,7 @@ address text. Tests install :class:`FakeGeocoder`; they never reach the network.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -52,6 +53,25 @@ def in_ward(ward, latitude: float, longitude: float) -> bool:
     if geometry is None:  # a ward without any boundary accepts every point
         return True
     return geometry.covers(Point(longitude, latitude))
+
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlon = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bounding_box(latitude: float, longitude: float, radius_m: float):
+    """(south, west, north, east) of a box holding every point within ``radius_m``."""
+    dlat = math.degrees(radius_m / EARTH_RADIUS_M)
+    cos_lat = max(math.cos(math.radians(latitude)), 1e-6)
+    dlon = min(180.0, math.degrees(radius_m / (EARTH_RADIUS_M * cos_lat)))
+    return latitude - dlat, longitude - dlon, latitude + dlat, longitude + dlon
 
 
 def bounds(ward) -> tuple[float, float, float, float] | None:

@@ -12,3 +12,7 @@ from blinker import Namespace
 portal_signals = Namespace()
 
 petition_event = portal_signals.signal("petition-event")
+
+petition_cosigned = portal_signals.signal("petition-cosigned")
+"""Sent (with ``co_signature=``) when a resident co-signs a petition, inside the request's
+transaction; the notifications package turns a given e-mail into a follow request."""

@@ -49,6 +49,7 @@ class NotificationKind(enum.StrEnum):
     DUE_SOON = "due_soon"  # to the lead unit's staff: a petition's date is near
     OVERDUE = "overdue"  # to the lead unit's staff: a petition's date has passed
     ESCALATION = "escalation"  # to ward staff and MTTQ: what became overdue today
+    MERGED = "merged"  # to the petitioner and co-signers: now following the surviving one
 
 
 class Notification(db.Model):

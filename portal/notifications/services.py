@@ -52,7 +52,14 @@ from portal.notifications.models import (
     NotificationStatus,
 )
 from portal.notifications.wording import event_lines, event_title, petitioner_wrote
-from portal.petitions.models import STATUS_LABELS, EventKind, Petition, PetitionEvent, Status
+from portal.petitions.models import (
+    STATUS_LABELS,
+    CoSignature,
+    EventKind,
+    Petition,
+    PetitionEvent,
+    Status,
+)
 from portal.timeutil import utcnow
 from portal.units.models import Area
 
@@ -401,6 +408,99 @@ def _queue_for_event(petition: Petition, event: PetitionEvent) -> Iterator[Notif
                 topic=f"follow:{follow.id}",
                 petition=petition,
             )
+
+
+def on_petition_cosigned(
+    petition: Petition, co_signature: CoSignature | None = None, **_extra
+) -> None:
+    """Receiver of ``petition_cosigned``: a co-signer who gave an e-mail address is asked
+    to confirm a follow of the petition (double opt-in, as at ``/theo-doi``)."""
+    if co_signature is None or not co_signature.email or _suppressed.get():
+        return
+    if not current_app.config.get("NOTIFICATIONS_ENABLED", True):
+        return
+    locale = "vi"
+    if has_request_context():
+        from portal import select_locale
+
+        locale = select_locale()
+    request_follow(co_signature.email, petition=petition, locale=locale)
+
+
+def on_petition_merged(petition: Petition, event: PetitionEvent | None = None, **_extra) -> None:
+    """Receiver of ``petition_event`` for a merge (data ``{"into": code}``): the merged
+    petition's petitioner and co-signers follow the surviving petition and are told so.
+
+    Their follows are confirmed at once: they already asked to hear about this problem.
+    Someone who unsubscribed from the surviving petition stays unsubscribed.
+    """
+    if event is None or _suppressed.get() or event.to_status != Status.MERGED:
+        return
+    into_code = (event.data or {}).get("into")
+    if not into_code or not current_app.config.get("NOTIFICATIONS_ENABLED", True):
+        return
+    with db.session.no_autoflush:
+        into = db.session.scalar(select(Petition).where(Petition.code == into_code))
+        if into is None or into.id is None:
+            return
+        emails = [normalize_email(petition.petitioner_email)]
+        if petition.id is not None:
+            emails += [
+                normalize_email(e)
+                for e in db.session.scalars(
+                    select(CoSignature.email)
+                    .where(CoSignature.petition_id == petition.id, CoSignature.email.is_not(None))
+                    .order_by(CoSignature.id)
+                )
+            ]
+        locales = {}
+        for follow in db.session.scalars(select(Follow).where(Follow.petition_id == petition.id)):
+            locales[follow.email] = follow.locale
+    seen: set[str] = set()
+    for email in emails:
+        if "@" not in email or email in seen:
+            continue
+        seen.add(email)
+        target = f"petition:{into.id}"
+        with db.session.no_autoflush:
+            follow = db.session.scalar(
+                select(Follow).where(Follow.email == email, Follow.target == target)
+            )
+        if follow is None:
+            follow = Follow(
+                email=email,
+                target=target,
+                petition=into,
+                locale=_locale(locales.get(email)),
+                confirmed_at=utcnow(),
+            )
+            db.session.add(follow)
+            db.session.flush()  # the follow needs its id for the unsubscribe link
+        elif follow.unsubscribed_at is not None:
+            continue
+        elif follow.confirmed_at is None:
+            follow.confirmed_at = utcnow()
+        key = f"{K.MERGED.value}:{petition.code}:{into.code}:{recipient_hash(email)}"
+        if already_queued(key):
+            continue
+        queue(
+            recipient=email,
+            kind=K.MERGED,
+            dedup_key=key,
+            subject=_l(
+                "[%(code)s] Kiến nghị đã được gộp vào %(into)s",
+                code=petition.code,
+                into=into.code,
+            ),
+            context={
+                "petition": petition,
+                "into": into,
+                "public_url": external_url("petitions.public_page", code=into.code),
+            },
+            locale=follow.locale,
+            topic=f"follow:{follow.id}",
+            petition=into,
+        )
 
 
 def _petitioner_kind(event: PetitionEvent, public_change: bool) -> NotificationKind | None:

@@ -84,6 +84,27 @@ class PetitionForm(FlaskForm):
     website = StringField(_l("Để trống ô này"))
 
 
+class CoSignForm(FlaskForm):
+    """ "Tôi cũng gặp vấn đề này": contact details optional, never shown publicly."""
+
+    name = StringField(
+        _l("Họ và tên"), filters=[clean_text], validators=[Optional(), length(max=200)]
+    )
+    phone = StringField(_l("Số điện thoại"), validators=[Optional(), vietnamese_phone])
+    email = StringField(
+        _l("Thư điện tử"),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[
+            Optional(),
+            length(max=254),
+            Email(message=_l("Địa chỉ thư điện tử không hợp lệ."), check_deliverability=False),
+        ],
+        description=_l("Nếu có, bạn sẽ nhận thư xác nhận để theo dõi tiến độ."),
+    )
+    # Honeypot: hidden from people by CSS, filled by bots.
+    website = StringField(_l("Để trống ô này"))
+
+
 class AddInfoForm(FlaskForm):
     text = NoteField(_l("Thông tin bổ sung"), validators=[Optional(), length(max=5000)])
     photos = MultipleFileField(_l("Ảnh bổ sung"))

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -243,6 +244,10 @@ class Petition(db.Model):
         back_populates="petition", order_by="Assignment.id"
     )
     photos: Mapped[list[Photo]] = relationship(back_populates="petition", order_by="Photo.id")
+    # Personal data of residents who said they have the same problem: staff only.
+    co_signatures: Mapped[list[CoSignature]] = relationship(
+        back_populates="petition", order_by="CoSignature.id"
+    )
 
     @property
     def due_on(self) -> date | None:
@@ -388,3 +393,23 @@ class Photo(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     petition: Mapped[Petition] = relationship(back_populates="photos")
+
+
+class CoSignature(db.Model):
+    """A resident who has the same problem ("Tôi cũng gặp vấn đề này") instead of filing.
+
+    Name, phone and e-mail are optional personal data: staff see them, the public sees
+    only how many co-signed. One co-signature per e-mail address and petition.
+    """
+
+    __tablename__ = "co_signature"
+    __table_args__ = (UniqueConstraint("petition_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    petition: Mapped[Petition] = relationship(back_populates="co_signatures")

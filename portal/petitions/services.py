@@ -1061,9 +1061,7 @@ def nearby_open(
     """
     if category_id is None:
         return []
-    radius = float(
-        radius_m if radius_m is not None else current_app.config["DUPLICATE_RADIUS_M"]
-    )
+    radius = float(radius_m if radius_m is not None else current_app.config["DUPLICATE_RADIUS_M"])
     south, west, north, east = geo.bounding_box(latitude, longitude, radius)
     query = select(Petition).where(
         Petition.category_id == category_id,
@@ -1142,9 +1140,9 @@ def co_signer_count(petition: Petition) -> int:
         return 0
     return (
         db.session.scalar(
-            select(func.count()).select_from(CoSignature).where(
-                CoSignature.petition_id == petition.id
-            )
+            select(func.count())
+            .select_from(CoSignature)
+            .where(CoSignature.petition_id == petition.id)
         )
         or 0
     )

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role
@@ -27,6 +28,7 @@ from portal.petitions import photos, services
 from portal.petitions.forms import (
     ACTION_FORMS,
     AddInfoForm,
+    CoSignForm,
     FilterForm,
     PetitionForm,
 )
@@ -151,6 +153,26 @@ def new():
     return render("petitions/new.html", form=form)
 
 
+@bp.route("/kien-nghi/moi/gan-day")
+def nearby():
+    """Open petitions of the category near the pin (htmx, while filing): co-sign instead?
+
+    Codes, titles, statuses and distances only: nothing personal.
+    """
+    try:
+        lat = float(request.args.get("latitude", ""))
+        lon = float(request.args.get("longitude", ""))
+        category_id = int(request.args.get("category_id", ""))
+    except ValueError:
+        return render("petitions/_nearby.html", found=[])
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return render("petitions/_nearby.html", found=[])
+    found = services.nearby_open(category_id=category_id, latitude=lat, longitude=lon)
+    response = render("petitions/_nearby.html", found=found)
+    response.cache_control.no_store = True
+    return response
+
+
 @bp.route("/kien-nghi/moi/kiem-tra", methods=["POST"])
 def validate_field():
     """Inline validation of one field of the filing form (htmx, on blur)."""
@@ -233,7 +255,57 @@ def public_page(code: str):
         abort(404)
     if canonical != code:
         return see_other(url_for("petitions.public_page", code=canonical))
-    return render("petitions/public_page.html", petition=petition)
+    return render(
+        "petitions/public_page.html", petition=petition, cosign_form=CoSignForm(prefix="cosign")
+    )
+
+
+@bp.route("/kien-nghi/<code>/dong-y", methods=["POST"])
+@limiter.limit(_petition_limit)
+def co_sign(code: str):
+    """ "Tôi cũng gặp vấn đề này": count one more resident instead of a new petition."""
+    petition = services.get_by_code(services.normalize_code(code))
+    if petition is None:
+        abort(404)
+    form = CoSignForm(prefix="cosign")
+    if form.website.data:
+        abort(400)  # honeypot filled: a bot
+
+    def answer(status: int, **context):
+        return render(
+            "petitions/public_page.html",
+            fragment="petitions/_cosign.html",
+            targets=["cosign-box"],
+            petition=petition,
+            cosign_form=form,
+            status=status,
+            **context,
+        )
+
+    if not form.validate():
+        return answer(422)
+    try:
+        services.co_sign(
+            petition, name=form.name.data, phone=form.phone.data, email=form.email.data
+        )
+        db.session.commit()
+    except services.AlreadyCoSigned as error:
+        db.session.rollback()
+        return answer(200, cosign_message=str(error.message))
+    except IntegrityError:  # the same address at the same moment
+        db.session.rollback()
+        return answer(200, cosign_message=str(services.ALREADY_COSIGNED))
+    except services.PetitionError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error.message))
+        return answer(409)
+    message = _("Cảm ơn bạn. Đã ghi nhận bạn cũng gặp vấn đề này.")
+    if form.email.data:
+        message += " " + _("Hãy mở thư chúng tôi vừa gửi để xác nhận theo dõi tiến độ.")
+    if is_htmx():
+        return answer(200, cosign_done=True, cosign_message=message)
+    flash(message, "success")
+    return see_other(url_for("petitions.public_page", code=petition.code) + "#cosign-box")
 
 
 @bp.route("/cua-toi/<token>", methods=["GET", "POST"])
@@ -361,6 +433,7 @@ def _workspace(petition: Petition, *, failed=None, conflict=None, status: int = 
         forms=forms,
         open_action=failed[0] if failed else None,
         conflict=conflict,
+        duplicates=services.likely_duplicates(petition),
         status=status,
     )
 

@@ -9,6 +9,7 @@
     var areaSelect = document.getElementById("area_id");
     var address = document.getElementById("address_text");
     var suggestion = document.getElementById("address-suggestion");
+    var nearbyBox = document.getElementById("nearby");
     ["pick-map", "map-help", "map-tools"].forEach(function (id) {
       document.getElementById(id).hidden = false;
     });
@@ -29,6 +30,20 @@
       });
     }
 
+    // Open petitions of the same category near the pin: co-sign one instead of filing?
+    function nearby() {
+      if (!window.htmx || !nearbyBox) return;
+      // Looked up each time: inline validation swaps the select for a new one.
+      var category = document.getElementById("category_id");
+      if (!lat.value || !lon.value || !category || !category.value) {
+        nearbyBox.innerHTML = "";
+        return;
+      }
+      var url = nearbyBox.dataset.url + "?latitude=" + encodeURIComponent(lat.value) +
+        "&longitude=" + encodeURIComponent(lon.value) + "&category_id=" + encodeURIComponent(category.value);
+      htmx.ajax("GET", url, { target: "#nearby", swap: "innerHTML" });
+    }
+
     function place(latlng, pan) {
       lat.value = latlng.lat.toFixed(6);
       lon.value = latlng.lng.toFixed(6);
@@ -40,6 +55,7 @@
       }
       if (pan) map.setView(latlng, Math.max(map.getZoom(), 17));
       suggest(latlng);
+      nearby();
     }
 
     if (lat.value && lon.value) {
@@ -58,6 +74,11 @@
     document.getElementById("clear-location").addEventListener("click", function () {
       if (marker) { map.removeLayer(marker); marker = null; }
       lat.value = ""; lon.value = ""; suggestion.innerHTML = "";
+      if (nearbyBox) nearbyBox.innerHTML = "";
+    });
+    var filingForm = document.getElementById("petition-form");
+    if (filingForm) filingForm.addEventListener("change", function (e) {
+      if (e.target && e.target.id === "category_id") nearby();
     });
     suggestion.addEventListener("click", function (e) {
       var fill = e.target.closest("[data-fill-address]");
