@@ -32,6 +32,22 @@ def petitions():
     return response
 
 
+@bp.route("/tim-dia-chi")
+def find_address():
+    """Places matching what a resident types: the ward's gazetteer first, then the geocoder."""
+    from portal.units.services import search_places
+
+    query = (request.args.get("q") or "").strip()[:200]
+    ward = current_ward()
+    places = search_places(ward, query)
+    found = None
+    if query and not places and ward is not None:
+        candidate = geo.get_geocoder().geocode(f"{query}, {ward.name}, {ward.province_name}")
+        if candidate and geo.in_ward(ward, candidate.latitude, candidate.longitude):
+            found = candidate
+    return render("map/_places.html", query=query, places=places, found=found)
+
+
 @bp.route("/dia-chi")
 def address_suggestion():
     """Suggest an address and residential group for a pin (htmx, while filing)."""

@@ -89,3 +89,28 @@ class Unit(db.Model):
     @property
     def short_name(self) -> str:
         return self.abbreviation or self.name
+
+
+class PlaceKind(enum.StrEnum):
+    STREET = "street"  # đường, phố
+    LANE = "lane"  # ngõ, ngách, hẻm
+    LANDMARK = "landmark"  # chợ, trường, nhà văn hóa…
+
+
+class Place(db.Model):
+    """The ward's own gazetteer: streets, lanes and landmarks, searched before any geocoder."""
+
+    __tablename__ = "place"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[PlaceKind] = mapped_column(Enum(PlaceKind, native_enum=False, length=20))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    # Accent-free, lower-case name, for searching "ngo 12 van khe".
+    search_key: Mapped[str] = mapped_column(String(200), index=True)
+
+    ward: Mapped[Ward] = relationship()
+    area: Mapped[Area | None] = relationship()

@@ -192,3 +192,38 @@ def reassign_petitions(ward: Ward, actor) -> int:
             moved += 1
     db.session.flush()
     return moved
+
+
+# --- the ward's gazetteer ----------------------------------------------------------------
+
+
+def search_places(ward: Ward | None, query: str | None, limit: int = 8):
+    """Gazetteer entries whose name holds every word of the query, ignoring accents."""
+    from portal.units.models import Place
+
+    terms = fold(query).split()
+    if ward is None or not terms:
+        return []
+    stmt = select(Place).where(Place.ward_id == ward.id)
+    for term in terms[:6]:
+        stmt = stmt.where(Place.search_key.like(f"%{term}%"))
+    return list(db.session.scalars(stmt.order_by(Place.name).limit(limit)))
+
+
+def save_place(ward: Ward, *, name: str, kind, latitude: float, longitude: float, place=None):
+    from portal.geo import area_containing, in_ward
+    from portal.units.models import Place
+
+    name = normalize(name)
+    if not name:
+        raise ValueError(str(_l("Hãy nhập tên địa danh.")))
+    if not in_ward(ward, latitude, longitude):
+        raise ValueError(str(_l("Vị trí nằm ngoài địa bàn %(ward)s.", ward=ward.name)))
+    place = place or Place(ward=ward)
+    place.name, place.kind = name, kind
+    place.latitude, place.longitude = latitude, longitude
+    place.area = area_containing(areas(ward), latitude, longitude)
+    place.search_key = fold(name)
+    db.session.add(place)
+    db.session.flush()
+    return place
