@@ -80,6 +80,16 @@
     if (filingForm) filingForm.addEventListener("change", function (e) {
       if (e.target && e.target.id === "category_id") nearby();
     });
+    var search = document.getElementById("place-search");
+    if (search) {
+      search.hidden = false;
+      search.addEventListener("click", function (e) {
+        var hit = e.target.closest("[data-lat]");
+        if (!hit) return;
+        place(L.latLng(parseFloat(hit.dataset.lat), parseFloat(hit.dataset.lon)), true);
+        if (address && !address.value) address.value = hit.textContent.trim();
+      });
+    }
     suggestion.addEventListener("click", function (e) {
       var fill = e.target.closest("[data-fill-address]");
       if (fill && address) address.value = fill.dataset.fillAddress;
