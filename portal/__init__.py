@@ -75,6 +75,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.accounts.views import bp as accounts_bp
+    from portal.api.views import bp as open311_bp
+    from portal.extensions import csrf
     from portal.map.views import bp as map_bp
     from portal.meetings.views import bp as meetings_bp
     from portal.monitoring.views import bp as monitoring_bp
@@ -94,8 +96,11 @@ def _register_blueprints(app: Flask) -> None:
         monitoring_bp,
         notifications_bp,
         units_bp,
+        open311_bp,
     ):
         app.register_blueprint(blueprint)
+    # Machines authenticate POST with an API key, not a session: no CSRF token to send.
+    csrf.exempt(open311_bp)
 
 
 def _connect_receivers() -> None:
