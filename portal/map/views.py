@@ -1,18 +1,66 @@
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from portal import geo
 from portal.map import services
-from portal.units.services import current_ward
+from portal.petitions.models import Status
+from portal.petitions.views import category_choices
+from portal.units.services import area_choices, current_ward
 from portal.web import render
 
 bp = Blueprint("map", __name__, url_prefix="/ban-do")
 
 
+def _public_url(code: str) -> str:
+    return url_for("petitions.public_page", code=code)
+
+
 @bp.route("/")
 def page():
-    return render("map/page.html")
+    """The map, and beside it the same petitions as a list grouped by residential group.
+
+    Without JavaScript the list and the GET form are the page; with it, the form updates
+    the pins, the list (``HX-Target: map-list``) and the URL in step.
+    """
+    criteria = services.parse_filter(request.args)
+    page_number = request.args.get("page", 1, type=int) or 1
+    results = services.list_page(
+        criteria, page=page_number, per_page=current_app.config.get("PAGE_SIZE", 20)
+    )
+    ward = current_ward()
+    return render(
+        "map/page.html",
+        fragment="map/_list.html",
+        targets=["map-list"],
+        criteria=criteria,
+        results=results,
+        groups=services.group_by_area(results.items),
+        on_map=services.count_on_map(criteria),
+        hotspots=services.hotspots(criteria),
+        statuses=[(s.value, s.label) for s in Status],
+        categories=category_choices(),
+        areas=area_choices(ward),
+        hide_days=services.hide_closed_days(),
+        aggregate_below=services.AGGREGATE_BELOW_ZOOM,
+    )
+
+
+def _geojson(data: dict):
+    """Public, cacheable for a minute, with an ETag (a 304 when unchanged)."""
+    response = jsonify(data)
+    response.mimetype = "application/geo+json"
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    response.vary.add("Cookie")  # labels follow the chosen language
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _bad_request(error: services.MapQueryError):
+    response = jsonify({"error": str(error.args[0])})
+    response.status_code = 400
+    return response
 
 
 @bp.route("/khu-vuc.geojson")
@@ -25,11 +73,25 @@ def areas():
 
 @bp.route("/du-lieu.geojson")
 def petitions():
-    data = services.petitions_geojson(lambda code: url_for("petitions.public_page", code=code))
-    response = jsonify(data)
-    response.cache_control.public = True
-    response.cache_control.max_age = 60
-    return response
+    """Petitions in ``bbox`` (west,south,east,north); grid counts below the zoom threshold."""
+    criteria = services.parse_filter(request.args)
+    try:
+        if criteria.errors:
+            raise services.MapQueryError(next(iter(criteria.errors.values())))
+        bbox = services.parse_bbox(request.args.get("bbox"))
+        zoom = services.parse_zoom(request.args.get("zoom"))
+    except services.MapQueryError as error:
+        return _bad_request(error)
+    return _geojson(services.petitions_geojson(_public_url, criteria, bbox=bbox, zoom=zoom))
+
+
+@bp.route("/diem-den.geojson")
+def hotspots():
+    """Điểm đen: open petitions of one category close together (HOTSPOT_RADIUS_M)."""
+    criteria = services.parse_filter(request.args)
+    if criteria.errors:
+        return _bad_request(services.MapQueryError(next(iter(criteria.errors.values()))))
+    return _geojson(services.hotspots_geojson(services.hotspots(criteria), _public_url))
 
 
 @bp.route("/tim-dia-chi")

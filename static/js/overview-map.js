@@ -1,37 +1,287 @@
-/* The public map: residential groups and petition pins coloured by status. */
+/* The public map: residential groups, petition pins coloured by status and clustered,
+   hotspots, and a list beside the map. The filters, the pins, the list and the URL stay
+   in step: a change pushes a history entry, the back button restores the filters.
+   Without JavaScript the page is the GET form and the list. */
 (function () {
   "use strict";
+  var FIELDS = ["status", "category", "area", "tu", "den", "da_dong", "diem_den"];
+  var DEFAULT_VIEW = [[20.98, 105.753], 14];
+  var HOTSPOT_COLOR = "#be123c";
+
+  function clamp(n, lo, hi) { return Math.max(lo, Math.min(hi, n)); }
+
+  function format(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_m, key) { return values[key]; });
+  }
+
   function start() {
     var el = document.getElementById("overview-map");
-    if (!el || typeof L === "undefined" || !window.PortalMap) return;
-    var map = PortalMap.base(el);
-    map.setView([20.98, 105.753], 14);
-    PortalMap.areas(map, el.dataset.areasUrl, function (layer) {
-      if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
-    });
-    fetch(el.dataset.pointsUrl)
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) {
-        if (!data) return;
-        L.geoJSON(data, {
-          pointToLayer: function (feature, latlng) {
-            return L.circleMarker(latlng, {
-              radius: 7, weight: 2, color: "#fff", fillOpacity: 0.9,
-              fillColor: PortalMap.colors[feature.properties.status] || "#333",
-            });
-          },
-          onEachFeature: function (feature, layer) {
-            var p = feature.properties;
-            var box = document.createElement("div");
-            var link = document.createElement("a");
-            link.href = p.url; link.textContent = p.code + " · " + p.title;
-            var meta = document.createElement("div");
-            meta.textContent = p.status_label + " · " + p.category;
-            box.appendChild(link); box.appendChild(meta);
-            layer.bindPopup(box);
-          },
-        }).addTo(map);
+    var form = document.getElementById("map-filters");
+    var list = document.getElementById("map-list");
+    if (!el || !form || !list || typeof L === "undefined" || !window.PortalMap) return;
+    if (typeof L.markerClusterGroup !== "function") return;
+    el.hidden = false;
+    var hotspotField = document.getElementById("map-diem-den-field");
+    if (hotspotField) hotspotField.hidden = false;
+    var notice = document.getElementById("map-notice");
+    var legend = document.getElementById("map-legend");
+    if (legend) {
+      legend.hidden = false;
+      legend.querySelectorAll("[data-status]").forEach(function (item) {
+        var dot = item.querySelector(".map-dot");
+        var status = item.dataset.status;
+        var color = status === "hotspot" ? HOTSPOT_COLOR : PortalMap.colors[status];
+        if (dot && color) dot.style.background = color;
       });
+    }
+
+    var map = PortalMap.base(el, { maxZoom: 19 });  // the clusters need it, tiles or not
+    map.setView(DEFAULT_VIEW[0], DEFAULT_VIEW[1]);  // before any layer is added
+    var aggregateBelow = parseInt(el.dataset.aggregateBelow, 10) || 15;
+    var pins = L.markerClusterGroup({
+      showCoverageOnHover: false,
+      maxClusterRadius: 45,
+      iconCreateFunction: function (cluster) {
+        var n = cluster.getAllChildMarkers().reduce(function (sum, m) {
+          return sum + (m.options.count || 1);
+        }, 0);
+        return countIcon(n);
+      },
+    });
+    map.addLayer(pins);
+    var hotspotLayer = L.layerGroup().addTo(map);
+
+    function countIcon(n) {
+      var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+      var box = document.createElement("div");
+      var label = document.createElement("span");
+      label.textContent = String(n);
+      box.appendChild(label);
+      return L.divIcon({
+        html: box.outerHTML, className: "marker-cluster marker-cluster-" + size,
+        iconSize: L.point(40, 40),
+      });
+    }
+
+    function pinIcon(status) {
+      var dot = document.createElement("span");
+      dot.style.background = PortalMap.colors[status] || "#333";
+      return L.divIcon({
+        html: dot.outerHTML, className: "map-pin map-pin-" + status,
+        iconSize: L.point(18, 18),
+      });
+    }
+
+    function popupFor(p) {
+      var box = document.createElement("div");
+      var link = document.createElement("a");
+      link.href = p.url;
+      link.textContent = p.code + " · " + p.title;
+      var meta = document.createElement("div");
+      meta.textContent = p.status_label + " · " + p.category;
+      box.appendChild(link);
+      box.appendChild(meta);
+      return box;
+    }
+
+    function pinMarker(feature) {
+      var c = feature.geometry.coordinates;
+      var p = feature.properties;
+      var marker = L.marker([c[1], c[0]], {
+        icon: pinIcon(p.status), title: p.code + " · " + p.title, count: 1,
+        alt: p.code,
+      });
+      marker.bindPopup(popupFor(p));
+      return marker;
+    }
+
+    function cellMarker(feature) {
+      // A grid cell of the server's counts: one pin for one petition, else a count.
+      var c = feature.geometry.coordinates;
+      var p = feature.properties;
+      var statuses = Object.keys(p.by_status || {});
+      var icon = p.count === 1 && statuses.length === 1 ? pinIcon(statuses[0]) : countIcon(p.count);
+      var marker = L.marker([c[1], c[0]], { icon: icon, count: p.count });
+      marker.on("click", function () {
+        map.setView(marker.getLatLng(), Math.max(map.getZoom() + 2, aggregateBelow));
+      });
+      return marker;
+    }
+
+    function filterParams(source) {
+      var params = new URLSearchParams();
+      FIELDS.forEach(function (name) {
+        var input = form.elements[name];
+        if (!input) return;
+        if (input.type === "checkbox") {
+          if (input.checked) params.set(name, "1");
+        } else if (input.value.trim()) {
+          params.set(name, input.value.trim());
+        }
+      });
+      if (source && source.get("page")) params.set("page", source.get("page"));
+      return params;
+    }
+
+    function fillForm(params) {
+      FIELDS.forEach(function (name) {
+        var input = form.elements[name];
+        if (!input) return;
+        if (input.type === "checkbox") input.checked = params.get(name) === "1";
+        else input.value = params.get(name) || "";
+      });
+    }
+
+    function dataParams() {
+      var params = filterParams();
+      params.delete("diem_den");
+      return params;
+    }
+
+    var pinRequest = 0;
+    function loadPins() {
+      var params = dataParams();
+      var b = map.getBounds().pad(0.2);
+      params.set("bbox", [
+        clamp(b.getWest(), -180, 179.9999), clamp(b.getSouth(), -90, 89.9999),
+        clamp(b.getEast(), -179.9999, 180), clamp(b.getNorth(), -89.9999, 90),
+      ].map(function (n) { return n.toFixed(6); }).join(","));
+      params.set("zoom", String(clamp(Math.round(map.getZoom()), 0, 22)));
+      var mine = ++pinRequest;
+      el.dataset.loading = "pins";
+      fetch(el.dataset.pointsUrl + "?" + params.toString(), { headers: { Accept: "application/geo+json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (mine !== pinRequest) return;
+          delete el.dataset.loading;
+          if (!data) return;
+          pins.clearLayers();
+          pins.addLayers(data.features.map(data.aggregated ? cellMarker : pinMarker));
+          el.dataset.features = String(data.features.length);
+          el.dataset.aggregated = data.aggregated ? "1" : "0";
+          el.dataset.query = params.toString();
+          if (notice) {
+            notice.hidden = !data.truncated;
+            notice.textContent = data.truncated ? el.dataset.truncatedText : "";
+          }
+        })
+        .catch(function () { delete el.dataset.loading; });
+    }
+
+    var hotspotRequest = 0;
+    function loadHotspots() {
+      var mine = ++hotspotRequest;
+      hotspotLayer.clearLayers();
+      el.dataset.hotspots = "0";
+      if (!form.elements.diem_den || !form.elements.diem_den.checked) return;
+      fetch(el.dataset.hotspotsUrl + "?" + dataParams().toString())
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data || mine !== hotspotRequest) return;
+          hotspotLayer.clearLayers();
+          data.features.forEach(function (feature) {
+            var c = feature.geometry.coordinates;
+            var p = feature.properties;
+            // The area the petitions cover, and a ring that stays visible around a cluster.
+            var area = L.circle([c[1], c[0]], {
+              radius: Math.max(p.radius_m, 20), color: HOTSPOT_COLOR, weight: 1,
+              fillOpacity: 0.15, interactive: false,
+            });
+            var circle = L.circleMarker([c[1], c[0]], {
+              radius: 26, color: HOTSPOT_COLOR, weight: 3, dashArray: "6 4",
+              fillOpacity: 0.08, className: "map-hotspot",
+            });
+            hotspotLayer.addLayer(area);
+            var box = document.createElement("div");
+            var head = document.createElement("strong");
+            head.textContent = format(el.dataset.hotspotText, { count: p.count, category: p.category });
+            box.appendChild(head);
+            var links = document.createElement("ul");
+            p.petitions.forEach(function (item) {
+              var li = document.createElement("li");
+              var a = document.createElement("a");
+              a.href = item.url;
+              a.textContent = item.code + " · " + item.title;
+              li.appendChild(a);
+              links.appendChild(li);
+            });
+            box.appendChild(links);
+            circle.bindPopup(box);
+            hotspotLayer.addLayer(circle);
+          });
+          el.dataset.hotspots = String(data.features.length);
+        })
+        .catch(function () { /* the list below the map names the hotspots too */ });
+    }
+
+    var listRequest = 0;
+    function loadList(params) {
+      var mine = ++listRequest;
+      list.setAttribute("aria-busy", "true");
+      fetch(form.action + (params.toString() ? "?" + params.toString() : ""), {
+        headers: { "HX-Request": "true", "HX-Target": "map-list" },
+      })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (mine !== listRequest) return;
+          list.removeAttribute("aria-busy");
+          if (html !== null) list.innerHTML = html;
+        })
+        .catch(function () { list.removeAttribute("aria-busy"); });
+    }
+
+    function refresh(params) {
+      loadPins();
+      loadHotspots();
+      loadList(params);
+    }
+
+    function urlFor(params) {
+      var query = params.toString();
+      return location.pathname + (query ? "?" + query : "");
+    }
+
+    function apply() {
+      var params = filterParams();
+      if (urlFor(params) !== location.pathname + location.search) {
+        history.pushState({ mapFilters: params.toString() }, "", urlFor(params));
+      }
+      refresh(params);
+    }
+
+    form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
+    form.addEventListener("change", apply);
+
+    list.addEventListener("click", function (event) {
+      var link = event.target.closest(".pager a");
+      if (!link) return;
+      event.preventDefault();
+      var url = new URL(link.href, location.href);
+      history.pushState({ mapFilters: url.searchParams.toString() }, "", url.pathname + url.search);
+      loadList(url.searchParams);
+      list.scrollIntoView({ block: "start" });
+    });
+
+    window.addEventListener("popstate", function () {
+      var params = new URLSearchParams(location.search);
+      fillForm(params);
+      refresh(filterParams(params));
+    });
+
+    // On load the URL is the truth (the server filled the form from it already).
+    fillForm(new URLSearchParams(location.search));
+    history.replaceState({ mapFilters: location.search.slice(1) }, "", location.href);
+
+    var moveTimer = null;
+    map.on("moveend", function () {
+      clearTimeout(moveTimer);
+      moveTimer = setTimeout(loadPins, 150);
+    });
+    loadPins();
+    PortalMap.areas(map, el.dataset.areasUrl, function (layer) {
+      if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { animate: false });
+    });
+    loadHotspots();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
