@@ -124,11 +124,10 @@ def _register_template_helpers(app: Flask) -> None:
     from portal.monitoring import services as monitoring
     from portal.monitoring import views as monitoring_views
     from portal.petitions.models import Status
-    from portal.petitions.services import due_state, is_overdue
+    from portal.petitions.services import due_state
 
     app.jinja_env.filters["vn_date"] = timeutil.format_date
     app.jinja_env.filters["vn_datetime"] = timeutil.format_datetime
-    app.jinja_env.globals["is_overdue"] = is_overdue
     app.jinja_env.globals["due_state"] = due_state
     app.jinja_env.globals["rating_open"] = monitoring.rating_open
     app.jinja_env.globals["remarks_for"] = monitoring.remarks_for

@@ -614,8 +614,6 @@ def _family(petition: Petition) -> list[Petition]:
 
 def raised_history(petition: Petition) -> tuple[int, int]:
     """(how many times this problem was raised, the year it was first raised)."""
-    if petition.repeat_of_id is None and petition.id is None:
-        return 1, petition.created_at.year
     family = _family(petition)
     return len(family), family[0].created_at.year
 

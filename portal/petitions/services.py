@@ -1009,10 +1009,6 @@ def due_state(petition: Petition) -> str | None:
     return None
 
 
-def is_overdue(petition: Petition) -> bool:
-    return due_state(petition) == "overdue"
-
-
 def _due_before(limit: date, *, inclusive: bool):
     due = func.coalesce(Petition.expected_on, Petition.resolve_due_on)
 
