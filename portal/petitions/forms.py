@@ -38,6 +38,30 @@ class CoordinateField(HiddenField):
             raise ValidationError(_l("Tọa độ không hợp lệ."))
 
 
+def contact_name(**kwargs) -> StringField:
+    return StringField(
+        _l("Họ và tên"), filters=[clean_text], validators=[Optional(), length(max=200)], **kwargs
+    )
+
+
+def contact_phone(**kwargs) -> StringField:
+    return StringField(_l("Số điện thoại"), validators=[Optional(), vietnamese_phone], **kwargs)
+
+
+def contact_email(**kwargs) -> StringField:
+    """Optional; its form is checked without a DNS lookup."""
+    return StringField(
+        _l("Thư điện tử"),
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[
+            Optional(),
+            length(max=254),
+            Email(message=_l("Địa chỉ thư điện tử không hợp lệ."), check_deliverability=False),
+        ],
+        **kwargs,
+    )
+
+
 class PetitionForm(FlaskForm):
     """What a resident fills in. Personal data is optional and never shown publicly."""
 
@@ -63,19 +87,9 @@ class PetitionForm(FlaskForm):
         description=_l("Số nhà, ngõ, đường hoặc mốc gần nhất (không bắt buộc)."),
     )
     photos = MultipleFileField(_l("Ảnh (tối đa 5 ảnh, mỗi ảnh 10 MB)"))
-    petitioner_name = StringField(
-        _l("Họ và tên"), filters=[clean_text], validators=[Optional(), length(max=200)]
-    )
-    petitioner_phone = StringField(_l("Số điện thoại"), validators=[Optional(), vietnamese_phone])
-    petitioner_email = StringField(
-        _l("Thư điện tử"),
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
-        validators=[
-            Optional(),
-            length(max=254),
-            Email(message=_l("Địa chỉ thư điện tử không hợp lệ."), check_deliverability=False),
-        ],
-    )
+    petitioner_name = contact_name()
+    petitioner_phone = contact_phone()
+    petitioner_email = contact_email()
     petitioner_address = StringField(
         _l("Địa chỉ liên hệ"), filters=[clean_text], validators=[Optional(), length(max=300)]
     )
@@ -87,20 +101,9 @@ class PetitionForm(FlaskForm):
 class CoSignForm(FlaskForm):
     """ "Tôi cũng gặp vấn đề này": contact details optional, never shown publicly."""
 
-    name = StringField(
-        _l("Họ và tên"), filters=[clean_text], validators=[Optional(), length(max=200)]
-    )
-    phone = StringField(_l("Số điện thoại"), validators=[Optional(), vietnamese_phone])
-    email = StringField(
-        _l("Thư điện tử"),
-        filters=[lambda v: v.strip() if isinstance(v, str) else v],
-        validators=[
-            Optional(),
-            length(max=254),
-            Email(message=_l("Địa chỉ thư điện tử không hợp lệ."), check_deliverability=False),
-        ],
-        description=_l("Nếu có, bạn sẽ nhận thư xác nhận để theo dõi tiến độ."),
-    )
+    name = contact_name()
+    phone = contact_phone()
+    email = contact_email(description=_l("Nếu có, bạn sẽ nhận thư xác nhận để theo dõi tiến độ."))
     # Honeypot: hidden from people by CSS, filled by bots.
     website = StringField(_l("Để trống ô này"))
 
