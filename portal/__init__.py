@@ -74,6 +74,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Models without pages of their own yet must still be in the metadata.
+    import portal.api.models
+    import portal.privacy.models  # noqa: F401
     from portal.accounts.views import bp as accounts_bp
     from portal.api.views import bp as open311_bp
     from portal.extensions import csrf

@@ -218,6 +218,8 @@ class Petition(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Personal data erased after the retention period (``flask portal anonymise-expired``).
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     private_token: Mapped[str] = mapped_column(String(64), unique=True)
     # Accent-free, lower-case text of code, title, description and place, for search.
