@@ -22,12 +22,25 @@ portal_cli = AppGroup("portal", help="Lệnh quản trị cổng kiến nghị."
 @click.option("--name", "full_name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--unit", "unit_name", default=None, help="Tên đơn vị (bắt buộc với unit_staff).")
+@click.option(
+    "--ward",
+    "ward_code",
+    default=None,
+    help="Mã phường/xã của cán bộ (mặc định PORTAL_WARD_CODE, phường/xã của cổng này).",
+)
 @click.password_option("--password", help="Ít nhất 10 ký tự.")
-def create_user_command(email, full_name, role, unit_name, password):
+def create_user_command(email, full_name, role, unit_name, ward_code, password):
     """Tạo tài khoản cán bộ."""
     from portal.accounts.services import AccountError, create_user
-    from portal.units.models import Unit
+    from portal.units.models import Unit, Ward
 
+    # Every new account belongs to a ward: it can log in only on that ward's portal.
+    ward_code = (ward_code or current_app.config["PORTAL_WARD_CODE"]).strip()
+    ward = db.session.scalar(select(Ward).where(Ward.code == ward_code))
+    if ward is None:
+        raise click.ClickException(
+            f"Chưa có phường/xã mã “{ward_code}”; hãy chạy `flask portal setup-ward` trước."
+        )
     unit = None
     if unit_name:
         unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))
@@ -35,13 +48,18 @@ def create_user_command(email, full_name, role, unit_name, password):
             raise click.ClickException(f"Không có đơn vị tên “{unit_name}”.")
     try:
         user = create_user(
-            email=email, full_name=full_name, password=password, role=Role(role), unit=unit
+            email=email,
+            full_name=full_name,
+            password=password,
+            role=Role(role),
+            unit=unit,
+            ward=ward,
         )
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
     db.session.commit()
-    click.echo(f"Đã tạo tài khoản {user.email} ({user.role.value}).")
+    click.echo(f"Đã tạo tài khoản {user.email} ({user.role.value}, {ward.name}).")
 
 
 @portal_cli.command("seed-demo")

@@ -58,6 +58,8 @@ def from_environment() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "PETITION_RATE_LIMIT": os.environ.get("PETITION_RATE_LIMIT", "10 per hour"),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCKOUT_MINUTES": _env_int("LOGIN_LOCKOUT_MINUTES", 15),
         "MAX_PHOTOS": _env_int("MAX_PHOTOS", 5),
         "MAX_PHOTO_BYTES": _env_int("MAX_PHOTO_BYTES", 10 * 1024 * 1024),
         "PAGE_SIZE": _env_int("PAGE_SIZE", 20),
@@ -100,3 +102,20 @@ def check(config: dict) -> None:
         DEV_SECRET_KEY,
     ):
         raise ConfigError("SECRET_KEY must be set to a long random value in production.")
+    method = config.get("PASSWORD_HASH_METHOD") or "scrypt"
+    if config.get("PORTAL_ENV") == "production" and not _strong_hash(method):
+        raise ConfigError(f"PASSWORD_HASH_METHOD {method!r} is too weak for production.")
+
+
+def _strong_hash(method: str) -> bool:
+    """scrypt (Werkzeug's default), or PBKDF2-SHA256 with at least 600,000 rounds."""
+    if method.startswith("scrypt"):
+        return True
+    parts = method.split(":")
+    return (
+        len(parts) == 3
+        and parts[0] == "pbkdf2"
+        and parts[1] in ("sha256", "sha512")
+        and parts[2].isdigit()
+        and int(parts[2]) >= 600_000
+    )

@@ -256,7 +256,7 @@ def _units(ward: Ward) -> dict[str, Unit]:
     return found
 
 
-def _accounts(units: dict[str, Unit]) -> list[User]:
+def _accounts(ward: Ward, units: dict[str, Unit]) -> list[User]:
     users = []
     for email, name, role, unit_name in ACCOUNTS:
         user = db.session.scalar(select(User).where(User.email == email))
@@ -267,7 +267,12 @@ def _accounts(units: dict[str, Unit]) -> list[User]:
                 password=DEMO_PASSWORD,
                 role=role,
                 unit=units.get(unit_name) if unit_name else None,
+                ward=ward,
             )
+        elif user.ward_id is None:
+            # Demo accounts seeded before accounts had a ward: NULL would still mean this
+            # ward (a legacy account), but say it.
+            user.ward = ward
         users.append(user)
     return users
 
@@ -557,7 +562,7 @@ def seed() -> dict:
     categories = _categories()
     units = _units(ward)
     db.session.flush()
-    users = _accounts(units)
+    users = _accounts(ward, units)
     db.session.flush()
     created = 0
     has_petitions = db.session.scalar(

@@ -19,8 +19,13 @@ def _tile_origin(url: str) -> str:
 
 def init_app(app: Flask) -> None:
     production = app.config.get("PORTAL_ENV") == "production"
-    app.config.setdefault("SESSION_COOKIE_SECURE", production)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", production)
+    if production:
+        # Flask's own defaults already hold SESSION_COOKIE_SECURE = False, so setdefault
+        # would never turn it on: production is served over HTTPS, cookies only go there.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+    # Never readable by scripts (SameSite=Lax and the lifetime are in config.DEFAULTS).
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
     tiles = _tile_origin(app.config.get("MAP_TILE_URL") or "")
     policy = "; ".join(
         [

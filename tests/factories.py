@@ -73,6 +73,7 @@ def build_world() -> SimpleNamespace:
             full_name="Cán Bộ Phường",
             password=PASSWORD,
             role=Role.WARD_STAFF,
+            ward=ward,
         ),
         "unit_staff": create_user(
             email="donvi@example.vn",
@@ -80,6 +81,7 @@ def build_world() -> SimpleNamespace:
             password=PASSWORD,
             role=Role.UNIT_STAFF,
             unit=units["infra"],
+            ward=ward,
         ),
         "other_unit_staff": create_user(
             email="congty@example.vn",
@@ -87,12 +89,21 @@ def build_world() -> SimpleNamespace:
             password=PASSWORD,
             role=Role.UNIT_STAFF,
             unit=units["waste"],
+            ward=ward,
         ),
         "mttq": create_user(
-            email="mttq@example.vn", full_name="Cán Bộ Mặt Trận", password=PASSWORD, role=Role.MTTQ
+            email="mttq@example.vn",
+            full_name="Cán Bộ Mặt Trận",
+            password=PASSWORD,
+            role=Role.MTTQ,
+            ward=ward,
         ),
         "admin": create_user(
-            email="admin@example.vn", full_name="Quản Trị", password=PASSWORD, role=Role.ADMIN
+            email="admin@example.vn",
+            full_name="Quản Trị",
+            password=PASSWORD,
+            role=Role.ADMIN,
+            ward=ward,
         ),
     }
     db.session.flush()

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
 from portal.timeutil import utcnow
-from portal.units.models import Unit
+from portal.units.models import Unit, Ward
 
 
 class Role(enum.StrEnum):
@@ -41,6 +41,9 @@ class User(UserMixin, db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     unit: Mapped[Unit | None] = relationship()
+    # NULL: an account made before accounts had a ward, i.e. staff of this deployment's
+    # ward (see ``portal.accounts.services.belongs_here``).
+    ward: Mapped[Ward | None] = relationship()
 
     def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")

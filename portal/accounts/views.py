@@ -34,14 +34,19 @@ def login():
         return see_other(_safe_next(request.args.get("next")))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is not None:
+        try:
+            user = services.authenticate(
+                form.email.data, form.password.data, ip=request.remote_addr
+            )
+        except services.LoginRefused as refusal:
+            db.session.commit()  # the count of failures in a row, and a lock, must stay
+            form.password.errors.append(str(refusal.message))
+        else:
             session.clear()
             login_user(user)
             db.session.commit()
             flash(_("Xin chào %(name)s.", name=user.full_name), "success")
             return see_other(_safe_next(form.next.data))
-        form.password.errors.append(_("Thư điện tử hoặc mật khẩu không đúng."))
     status = 422 if request.method == "POST" else 200
     return render("accounts/login.html", form=form, status=status)
 
