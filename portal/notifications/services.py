@@ -432,7 +432,9 @@ def on_petition_merged(petition: Petition, event: PetitionEvent | None = None, *
     petition's petitioner and co-signers follow the surviving petition and are told so.
 
     Their follows are confirmed at once: they already asked to hear about this problem.
-    Someone who unsubscribed from the surviving petition stays unsubscribed.
+    Their choices carry over: someone who unsubscribed from the surviving petition stays
+    unsubscribed, a petitioner who stopped the merged petition's messages and a co-signer
+    who unsubscribed from its follow are not subscribed again.
     """
     if event is None or _suppressed.get() or event.to_status != Status.MERGED:
         return
@@ -443,19 +445,30 @@ def on_petition_merged(petition: Petition, event: PetitionEvent | None = None, *
         into = db.session.scalar(select(Petition).where(Petition.code == into_code))
         if into is None or into.id is None:
             return
-        emails = [normalize_email(petition.petitioner_email)]
-        if petition.id is not None:
-            emails += [
-                normalize_email(e)
-                for e in db.session.scalars(
-                    select(CoSignature.email)
-                    .where(CoSignature.petition_id == petition.id, CoSignature.email.is_not(None))
-                    .order_by(CoSignature.id)
-                )
-            ]
-        locales = {}
+        locales, stopped = {}, set()
         for follow in db.session.scalars(select(Follow).where(Follow.petition_id == petition.id)):
             locales[follow.email] = follow.locale
+            if follow.unsubscribed_at is not None:
+                stopped.add(follow.email)
+        emails = []
+        petitioner = normalize_email(petition.petitioner_email)
+        if petitioner and not opted_out(petitioner, f"petition:{petition.code}"):
+            emails.append(petitioner)
+        if petition.id is not None:
+            emails += [
+                email
+                for email in (
+                    normalize_email(e)
+                    for e in db.session.scalars(
+                        select(CoSignature.email)
+                        .where(
+                            CoSignature.petition_id == petition.id, CoSignature.email.is_not(None)
+                        )
+                        .order_by(CoSignature.id)
+                    )
+                )
+                if email not in stopped
+            ]
     seen: set[str] = set()
     for email in emails:
         if "@" not in email or email in seen:

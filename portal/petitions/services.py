@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +22,7 @@ from portal import calendar as work_calendar
 from portal import geo, signals
 from portal.accounts.models import Role, User
 from portal.extensions import db
+from portal.forms import normalize_phone
 from portal.petitions.models import (
     Assignment,
     AssignmentRole,
@@ -798,24 +800,104 @@ def merge(
             _l("Kiến nghị %(code)s đã được gộp vào kiến nghị khác.", code=into.code),
             field="into_code",
         )
-    event = change_status(
-        petition,
-        S.MERGED,
-        actor=actor,
-        public_note=public_note,
-        internal_note=internal_note,
-        seen_version=seen_version,
-        data={"into": into.code},
-    )
-    petition.outcome = Outcome.MERGED
-    petition.merged_into = into
+    # Every check before the surviving petition is touched: nothing half-merged.
+    _check_version(petition, seen_version)
+    added = _carry_co_signers(petition, into)
+    # The survivor's timeline first: whoever follows it now hears of the merge, and the
+    # merged petition's people, who follow it from the next event on, are told once (by
+    # the merge notice) rather than twice.
+    with force_locale("vi"):  # stored public text, like staff notes: Vietnamese
+        if added:
+            into_note = _l(
+                "Kiến nghị %(code)s trùng nội dung được gộp vào đây: thêm %(n)d người cũng "
+                "gặp vấn đề này.",
+                code=petition.code,
+                n=added,
+            )
+        else:
+            into_note = _l(
+                "Kiến nghị %(code)s trùng nội dung được gộp vào đây; những người gặp vấn đề "
+                "đó đã được tính ở kiến nghị này.",
+                code=petition.code,
+            )
+        into_note = str(into_note)
+        merged_note = normalize(public_note) or str(
+            _l(
+                "Kiến nghị này được gộp vào kiến nghị %(code)s có cùng nội dung; người gửi và "
+                "những người cũng gặp vấn đề này được tính ở kiến nghị %(code)s.",
+                code=into.code,
+            )
+        )
     _append_event(
         into,
         EventKind.UPDATE,
         actor=actor,
-        data={"merged": petition.code},
+        public_note=into_note,
+        data={"merged": petition.code, "co_signers_added": added},
     )
+    event = change_status(
+        petition,
+        S.MERGED,
+        actor=actor,
+        public_note=merged_note,
+        internal_note=internal_note,
+        data={"into": into.code},
+    )
+    petition.outcome = Outcome.MERGED
+    petition.merged_into = into
     return event
+
+
+def _identities(email: str | None, phone: str | None) -> set[str]:
+    """What tells one resident from another: their e-mail address and phone number."""
+    keys = set()
+    if email and email.strip():
+        keys.add("email:" + email.strip().lower())
+    if phone and normalize_phone(phone):
+        keys.add("phone:" + normalize_phone(phone))
+    return keys
+
+
+def _carry_co_signers(merged: Petition, into: Petition) -> int:
+    """Count the merged petition's petitioner and co-signers on the survivor. Flushes.
+
+    Rows are copied, never moved: the merged petition keeps its own record. Whoever the
+    survivor already counts (its petitioner, a co-signer), by e-mail or phone, is not
+    counted twice; a co-signer who gave neither cannot be recognised and always counts.
+    The copies send nothing: what the merged petition's people hear is decided by their
+    own follows and opt-outs (see the notifications package).
+    """
+    counted = _identities(into.petitioner_email, into.petitioner_phone)
+    for signature in db.session.scalars(
+        select(CoSignature).where(CoSignature.petition_id == into.id)
+    ):
+        counted |= _identities(signature.email, signature.phone)
+    petitioner = merged.petitioner_name, merged.petitioner_phone, merged.petitioner_email
+    people = [(*petitioner, merged.created_at)]
+    people += [
+        (s.name, s.phone, s.email, s.created_at)
+        for s in db.session.scalars(
+            select(CoSignature).where(CoSignature.petition_id == merged.id).order_by(CoSignature.id)
+        )
+    ]
+    added = 0
+    for name, phone, email, created_at in people:
+        keys = _identities(email, phone)
+        if keys & counted:
+            continue
+        counted |= keys
+        db.session.add(
+            CoSignature(
+                petition=into,
+                name=name,
+                phone=normalize_phone(phone) or None,
+                email=(email or "").strip().lower() or None,
+                created_at=created_at or utcnow(),
+            )
+        )
+        added += 1
+    db.session.flush()
+    return added
 
 
 def close(
