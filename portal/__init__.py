@@ -50,7 +50,7 @@ def select_locale() -> str:
 def _init_extensions(app: Flask) -> None:
     from htmx_flask import Htmx
 
-    from portal import geo
+    from portal import geo, storage
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -62,9 +62,15 @@ def _init_extensions(app: Flask) -> None:
         default_translation_directories=str(config_module.BASE_DIR / "translations"),
     )
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    app.config["RATELIMIT_STORAGE_URI"] = (
+        app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
+    )
     limiter.init_app(app)
     Htmx(app)
     app.extensions["geocoder"] = app.config.get("GEOCODER_INSTANCE") or geo.make_geocoder(
+        app.config
+    )
+    app.extensions["storage"] = app.config.get("STORAGE_INSTANCE") or storage.make_storage(
         app.config
     )
 

@@ -36,6 +36,12 @@ def from_environment() -> dict:
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}"
         ),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads")),
+        "UPLOAD_STORAGE": os.environ.get("UPLOAD_STORAGE", "local"),
+        "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
+        "S3_PREFIX": os.environ.get("S3_PREFIX", "uploads/"),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),
+        "S3_REGION": os.environ.get("S3_REGION", ""),
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "PORTAL_WARD_CODE": os.environ.get("PORTAL_WARD_CODE", "09886"),
         "PORTAL_CODE_PREFIX": os.environ.get("PORTAL_CODE_PREFIX", "KN"),
         "MAP_TILE_URL": os.environ.get(
@@ -55,7 +61,8 @@ def from_environment() -> dict:
         "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "kien-nghi@localhost"),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Empty: REDIS_URL when set (counters shared by every process), else memory://.
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", ""),
         "PETITION_RATE_LIMIT": os.environ.get("PETITION_RATE_LIMIT", "10 per hour"),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         "LOGIN_MAX_FAILURES": _env_int("LOGIN_MAX_FAILURES", 5),
@@ -75,6 +82,8 @@ def from_environment() -> dict:
 
 DEFAULTS = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Redis down: count in the process rather than refuse every request.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": {"vi": "Tiếng Việt", "en": "English"},

@@ -51,6 +51,22 @@ def postgresql_url():
 
 
 @pytest.fixture(scope="session")
+def redis_url():
+    """The local Redis (``TEST_REDIS_URL``); tests namespace their keys with a random prefix."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        message = f"Redis is not reachable at {url}: {error}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
 

@@ -12,12 +12,13 @@ import io
 import uuid
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.storage import get_storage
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 
@@ -35,12 +36,6 @@ class StoredPhoto:
     width: int
     height: int
     size_bytes: int
-
-
-def _upload_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _encode(image: Image.Image, max_side: int) -> bytes:
@@ -114,11 +109,12 @@ def process(data: bytes, filename: str = "") -> tuple[bytes, bytes, int, int]:
 
 
 def store(photo: bytes, thumb: bytes, width: int, height: int) -> StoredPhoto:
-    folder = _upload_dir()
+    """Write both files durably; the caller commits the rows that refer to them after."""
+    storage = get_storage()
     stem = uuid.uuid4().hex
     stored_name, thumb_name = f"{stem}.jpg", f"{stem}.thumb.jpg"
-    (folder / stored_name).write_bytes(photo)
-    (folder / thumb_name).write_bytes(thumb)
+    storage.save(thumb_name, thumb)
+    storage.save(stored_name, photo)
     return StoredPhoto(stored_name, thumb_name, width, height, len(photo))
 
 
@@ -141,14 +137,7 @@ def store_all(processed) -> list[StoredPhoto]:
 
 def discard(stored: list[StoredPhoto]) -> None:
     """Remove files written for a request that did not commit."""
-    folder = _upload_dir()
+    storage = get_storage()
     for item in stored:
         for name in (item.stored_name, item.thumb_name):
-            (folder / name).unlink(missing_ok=True)
-
-
-def path_of(name: str) -> Path:
-    """The file for a stored name; names are ours (uuid hex), never from the user."""
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise FileNotFoundError(name)
-    return _upload_dir() / name
+            storage.delete(name)

@@ -12,7 +12,6 @@ from flask import (
     current_app,
     flash,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -33,6 +32,7 @@ from portal.petitions.forms import (
     PetitionForm,
 )
 from portal.petitions.models import Category, Petition, Photo, Status
+from portal.storage import get_storage
 from portal.units.models import Area, Unit
 from portal.units.services import area_choices, current_ward, unit_choices
 from portal.web import htmx_trigger_name, is_htmx, render, see_other
@@ -351,12 +351,11 @@ def photo(photo_id: int, size: str = "lon"):
         abort(404)
     name = item.stored_name if size == "lon" else item.thumb_name
     try:
-        path = photos.path_of(name)
+        response = get_storage().response(
+            name, mimetype="image/jpeg", max_age=3600 if item.published else 0
+        )
     except FileNotFoundError:
         abort(404)
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype="image/jpeg", max_age=3600 if item.published else 0)
     if not item.published:
         response.headers.update(PRIVATE_HEADERS)
         response.cache_control.private = True

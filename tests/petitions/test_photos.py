@@ -15,7 +15,7 @@ from PIL import ExifTags, Image
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.petitions import photos, services
+from portal.petitions import services
 from portal.petitions.models import EventKind, Petition, PetitionEvent, Photo
 from tests import factories
 
@@ -478,17 +478,3 @@ def test_too_many_photos_on_the_private_page_are_refused(app, client, world):
     assert count(Photo) == 0
     assert stored_files(app) == []
 
-
-# --- paths ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "name", ["../x", "..", "../../etc/passwd", "/etc/passwd", "a/b.jpg", "..\\x", ".hidden"]
-)
-def test_path_of_refuses_names_that_leave_the_upload_dir(app, name):
-    with pytest.raises(FileNotFoundError):
-        photos.path_of(name)
-
-
-def test_path_of_gives_a_file_in_the_upload_dir(app):
-    assert photos.path_of("abc.jpg") == upload_dir(app) / "abc.jpg"
