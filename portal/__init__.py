@@ -81,9 +81,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     # Models without pages of their own yet must still be in the metadata.
-    import portal.api.models
     import portal.privacy.models  # noqa: F401
     from portal.accounts.views import bp as accounts_bp
+    from portal.api.views import admin_bp as api_admin_bp
     from portal.api.views import bp as open311_bp
     from portal.extensions import csrf
     from portal.map.views import bp as map_bp
@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         units_bp,
         open311_bp,
+        api_admin_bp,
     ):
         app.register_blueprint(blueprint)
     # Machines authenticate POST with an API key, not a session: no CSRF token to send.

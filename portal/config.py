@@ -75,8 +75,6 @@ def from_environment() -> dict:
         "DEFAULT_RESOLVE_DAYS": _env_int("DEFAULT_RESOLVE_DAYS", 20),
         "DUE_SOON_DAYS": _env_int("DUE_SOON_DAYS", 3),
         "RATING_DAYS": _env_int("RATING_DAYS", 30),
-        "OPEN311_API_KEYS": os.environ.get("OPEN311_API_KEYS", ""),
-        "OPEN311_JURISDICTION": os.environ.get("OPEN311_JURISDICTION", ""),
     }
 
 

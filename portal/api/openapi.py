@@ -15,9 +15,13 @@ JURISDICTION = {
     "name": "jurisdiction_id",
     "in": "query",
     "required": False,
-    "description": "Optional; when given it must be OPEN311_JURISDICTION.",
+    "description": "Optional; when given it must be the ward's official code.",
     "schema": {"type": "string"},
 }
+
+
+_WORD = "[ \\t]*(?:[Oo][Pp][Ee][Nn]|[Cc][Ll][Oo][Ss][Ee][Dd])[ \\t]*"
+STATUS_PATTERN = f"^(?:{_WORD}(?:,{_WORD})*|[ \\t]*)$"
 
 
 def _query(name: str, description: str, **schema) -> dict:
@@ -43,7 +47,7 @@ def _ok(schema_ref: str, description: str) -> dict:
 def _errors(*codes: int) -> dict:
     meaning = {
         400: "Invalid parameters",
-        403: "Missing or wrong api_key",
+        403: "Missing, wrong or revoked api_key",
         404: "Not found",
         429: "Too many requests",
     }
@@ -156,7 +160,11 @@ DOCUMENT = {
                         "At most 90 days after start_date.",
                         format="date-time",
                     ),
-                    _query("status", "open, closed or both (comma-separated)"),
+                    _query(
+                        "status",
+                        "open, closed or both (comma-separated, any case)",
+                        pattern=STATUS_PATTERN,
+                    ),
                 ],
                 "responses": {
                     "200": _ok("#/components/schemas/ServiceRequests", "Requests"),
@@ -196,6 +204,20 @@ DOCUMENT = {
                 ],
                 "responses": {
                     "200": _ok("#/components/schemas/ServiceRequests", "Request"),
+                    **_errors(404),
+                },
+            }
+        },
+        "/tokens/{token}.{format}": {
+            "get": {
+                "summary": "The service_request_id for a token (null until staff accept it)",
+                "parameters": [
+                    {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
+                    FORMAT,
+                    JURISDICTION,
+                ],
+                "responses": {
+                    "200": _ok("#/components/schemas/Tokens", "Token"),
                     **_errors(404),
                 },
             }
@@ -286,12 +308,28 @@ DOCUMENT = {
             },
             "Created": {
                 "type": "array",
+                "description": (
+                    "service_request_id, or a token when the client's requests are accepted "
+                    "by staff first"
+                ),
                 "items": {
                     "type": "object",
                     "properties": {
                         "service_request_id": {"type": "string"},
+                        "token": {"type": "string"},
                         "service_notice": {"type": "string"},
                         "account_id": {"type": "null"},
+                    },
+                },
+            },
+            "Tokens": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["token", "service_request_id"],
+                    "properties": {
+                        "token": {"type": "string"},
+                        "service_request_id": {"type": ["string", "null"]},
                     },
                 },
             },

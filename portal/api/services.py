@@ -7,6 +7,7 @@ error array. Requests are filed through :func:`portal.petitions.services.file_pe
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -14,13 +15,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import lazy_gettext as _l
+from limits import parse_many
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.validators import ValidationError
 
 from portal import geo
+from portal.accounts.models import User
+from portal.api.models import ApiClient, Open311Token
 from portal.extensions import db
 from portal.forms import vietnamese_phone
 from portal.petitions import services as petitions
@@ -46,35 +49,124 @@ class ApiError(Exception):
         self.description = description
 
 
-# --- configuration ----------------------------------------------------------------------
+# --- clients and keys -------------------------------------------------------------------
+
+KEY_PREFIX = "kn311_"
+DEFAULT_RATE_LIMIT = "60/hour"
 
 
-def api_keys() -> list[str]:
-    """``OPEN311_API_KEYS``: comma-separated (or a list); empty means POST is refused."""
-    value = current_app.config.get("OPEN311_API_KEYS") or ""
-    if isinstance(value, str):
-        value = value.split(",")
-    return [key.strip() for key in value if key and key.strip()]
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
-def check_api_key(given: str | None) -> None:
-    """Every configured key is compared, in constant time, whatever the answer."""
+def valid_rate_limit(text: str) -> bool:
+    """Flask-Limiter notation: "60/hour", "10 per minute", "100/day;10/minute"."""
+    try:
+        return bool(list(parse_many(text)))
+    except ValueError:
+        return False
+
+
+def issue_key(
+    name: str,
+    *,
+    contact: str | None = None,
+    rate_limit: str = DEFAULT_RATE_LIMIT,
+    requires_acceptance: bool = False,
+    by: User | None = None,
+    key: str | None = None,
+) -> tuple[ApiClient, str]:
+    """A new client and its key. The key is returned once; only its hash is kept."""
+    key = key or KEY_PREFIX + secrets.token_urlsafe(24)
+    client = ApiClient(
+        name=normalize(name),
+        contact=normalize(contact) or None,
+        key_prefix=key[:12],
+        key_hash=_hash(key),
+        rate_limit=rate_limit,
+        requires_acceptance=requires_acceptance,
+        created_by=by,
+        request_count=0,
+    )
+    db.session.add(client)
+    db.session.flush()
+    return client, key
+
+
+def revoke(client: ApiClient) -> None:
+    if client.revoked_at is None:
+        client.revoked_at = utcnow()
+    db.session.flush()
+
+
+def clients() -> list[ApiClient]:
+    return list(
+        db.session.scalars(
+            select(ApiClient).order_by(ApiClient.revoked_at.is_not(None), ApiClient.name)
+        )
+    )
+
+
+def client_for_key(given: str | None) -> ApiClient | None:
+    """The active client holding this key, or None.
+
+    Keys are random and long; the lookup is by their SHA-256, so the time it takes says
+    nothing about how much of a guess was right, and the hash is compared again in
+    constant time.
+    """
     given = (given or "").strip()
-    matched = False
-    for key in api_keys():
-        if secrets.compare_digest(key.encode(), given.encode()):
-            matched = True
-    if not given or not matched:
-        raise ApiError(403, _l("api_key không hợp lệ hoặc chưa được cấp."))
+    if not given or len(given) > 200:
+        return None
+    digest = _hash(given)
+    client = db.session.scalar(select(ApiClient).where(ApiClient.key_hash == digest))
+    if client is None or not secrets.compare_digest(client.key_hash, digest):
+        return None
+    return client if client.is_active else None
 
 
-def jurisdiction(default: str) -> str:
-    return current_app.config.get("OPEN311_JURISDICTION") or default
+def check_api_key(given: str | None) -> ApiClient:
+    client = client_for_key(given)
+    if client is None:
+        raise ApiError(403, _l("api_key không hợp lệ, đã bị thu hồi hoặc chưa được cấp."))
+    client.last_used_at = utcnow()
+    client.request_count = (client.request_count or 0) + 1
+    return client
 
 
-def check_jurisdiction(given: str | None, default: str) -> None:
-    if given and given.strip() != jurisdiction(default):
+def check_jurisdiction(given: str | None, ward: Ward) -> None:
+    """``jurisdiction_id`` is the ward's official code (mã đơn vị hành chính)."""
+    if given and given.strip() != ward.code:
         raise ApiError(404, _l("Không có jurisdiction_id “%(id)s”.", id=safe_code(given.strip())))
+
+
+# --- tokens -----------------------------------------------------------------------------
+
+
+def issue_token(client: ApiClient, petition: Petition) -> Open311Token:
+    token = Open311Token(token=secrets.token_urlsafe(18), client=client, petition=petition)
+    db.session.add(token)
+    db.session.flush()
+    return token
+
+
+def accepted(petition: Petition) -> bool:
+    """Staff have looked at it: anything after "received" (a rejection too) is an answer."""
+    return petition.status != Status.RECEIVED
+
+
+def token_dict(ward: Ward, text: str) -> dict:
+    token = db.session.scalar(
+        select(Open311Token)
+        .join(Open311Token.petition)
+        .where(Open311Token.token == text.strip(), Petition.ward_id == ward.id)
+    )
+    if token is None:
+        raise ApiError(404, _l("Không tìm thấy token %(token)s.", token=safe_code(text)))
+    petition = token.petition
+    return {
+        "service_request_id": petition.code if accepted(petition) else None,
+        "token": token.token,
+    }
 
 
 # --- times ------------------------------------------------------------------------------
@@ -380,7 +472,7 @@ def _place(ward: Ward, address: str):
     return None, place
 
 
-def file_request(ward: Ward, submission: Submission) -> Petition:
+def file_request(ward: Ward, submission: Submission, client: ApiClient | None = None) -> Petition:
     """File the petition through the same service as the web form (channel: web)."""
     area = None
     latitude, longitude = submission.latitude, submission.longitude
@@ -400,6 +492,7 @@ def file_request(ward: Ward, submission: Submission) -> Petition:
         petitioner_phone=submission.phone,
         petitioner_email=submission.email,
         channel=Channel.WEB,
+        via=client.name if client else None,
     )
     try:
         return petitions.file_petition(ward, filing)

@@ -8,16 +8,24 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from portal.accounts.models import Role
+from portal.accounts.services import staff_required
 from portal.api import services
+from portal.api.forms import ApiClientForm
+from portal.api.models import ApiClient
 from portal.api.openapi import openapi_document
 from portal.api.services import ApiError
 from portal.extensions import db, limiter
 from portal.units.services import current_ward
+from portal.web import render, see_other
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+# The admin's pages for clients and keys: people with a session, so CSRF applies.
+admin_bp = Blueprint("api_admin", __name__, url_prefix="/quan-ly/khoa-api")
 
 FORMAT = "<any(json,xml):fmt>"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -26,6 +34,31 @@ CHANGESET = "2026-01-01T00:00:00+07:00"
 
 def _post_limit() -> str:
     return current_app.config["PETITION_RATE_LIMIT"]
+
+
+def _form():
+    """A POST body as form fields or a JSON object."""
+    if request.form:
+        return request.form
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _client():
+    """The client whose api_key this POST carries, once per request (None if unknown)."""
+    if "api_client" not in g:
+        g.api_client = services.client_for_key(_form().get("api_key"))
+    return g.api_client
+
+
+def _client_limit() -> str:
+    client = _client()
+    return client.rate_limit if client else _post_limit()
+
+
+def _client_scope() -> str:
+    client = _client()
+    return f"open311-client-{client.id}" if client else "open311-no-client"
 
 
 # --- rendering --------------------------------------------------------------------------
@@ -110,12 +143,8 @@ def _ward():
     ward = current_ward()
     if ward is None:
         raise ApiError(503, _("Cổng chưa được cấu hình phường."))
-    services.check_jurisdiction(request.values.get("jurisdiction_id"), _default_jurisdiction())
+    services.check_jurisdiction(request.values.get("jurisdiction_id"), ward)
     return ward
-
-
-def _default_jurisdiction() -> str:
-    return request.host.split(":")[0]
 
 
 # --- endpoints --------------------------------------------------------------------------
@@ -175,14 +204,22 @@ def request_detail(code: str, fmt: str):
 
 @bp.post(f"/requests.{FORMAT}")
 @limiter.limit(_post_limit)
+@limiter.limit(_client_limit, key_func=_client_scope, exempt_when=lambda: _client() is None)
 def create_request(fmt: str):
-    form = request.form if request.form else (request.get_json(silent=True) or {})
-    if not isinstance(form, dict) and not hasattr(form, "get"):
-        raise ApiError(400, _("Yêu cầu không hợp lệ."))
-    services.check_api_key(form.get("api_key"))
+    form = _form()
+    client = services.check_api_key(form.get("api_key"))
     ward = _ward()
     submission = services.parse_submission(form)
-    petition = services.file_request(ward, submission)
+    petition = services.file_request(ward, submission, client)
+    if client.requires_acceptance:
+        token = services.issue_token(client, petition)
+        db.session.commit()
+        notice = _(
+            "Đã nhận; mã kiến nghị được cấp khi cán bộ tiếp nhận. Hỏi lại bằng token %(token)s.",
+            token=token.token,
+        )
+        data = [{"token": token.token, "service_notice": notice, "account_id": None}]
+        return respond(fmt, "service_requests", "request", data, 201)
     db.session.commit()
     from portal.notifications.services import external_url
 
@@ -195,8 +232,67 @@ def create_request(fmt: str):
     return respond(fmt, "service_requests", "request", data, 201)
 
 
+@bp.get(f"/tokens/<token>.{FORMAT}")
+def token_detail(token: str, fmt: str):
+    ward = _ward()
+    return respond(fmt, "service_requests", "request", [services.token_dict(ward, token)])
+
+
 @bp.get("/openapi.json")
 def openapi():
     response = jsonify(openapi_document(request.host_url.rstrip("/") + bp.url_prefix))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+# --- the admin's pages ------------------------------------------------------------------
+
+
+@admin_bp.route("/", methods=["GET", "POST"])
+@staff_required(Role.ADMIN)
+def clients():
+    """Clients allowed to file through Open311, and issuing a new key.
+
+    The key is shown once, in the answer to the POST that issued it: only its hash is
+    stored, so it cannot be shown again and must not sit in a redirect or a cookie.
+    """
+    form = ApiClientForm()
+    issued = None
+    status = 200
+    if form.validate_on_submit():
+        client, key = services.issue_key(
+            form.name.data,
+            contact=form.contact.data,
+            rate_limit=form.rate_limit.data,
+            requires_acceptance=form.requires_acceptance.data,
+            by=current_user,
+        )
+        db.session.commit()
+        issued = (client, key)
+        form = ApiClientForm(formdata=None)
+    elif request.method == "POST":
+        status = 422
+    response = render(
+        "api/clients.html",
+        form=form,
+        issued=issued,
+        clients=services.clients(),
+        status=status,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@admin_bp.post("/<int:client_id>/thu-hoi")
+@staff_required(Role.ADMIN)
+def revoke(client_id: int):
+    client = db.session.get(ApiClient, client_id)
+    if client is None:
+        abort(404)
+    services.revoke(client)
+    db.session.commit()
+    flash(
+        _("Đã thu hồi khóa của %(name)s; mọi yêu cầu dùng khóa này bị từ chối.", name=client.name),
+        "success",
+    )
+    return see_other(url_for("api_admin.clients"))

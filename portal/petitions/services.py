@@ -347,6 +347,8 @@ class Filing:
     show_name_publicly: bool = False
     channel: Channel = Channel.WEB
     photos: list = field(default_factory=list)
+    # The system it came through when not the portal's own form (an Open311 client).
+    via: str | None = None
 
 
 def locate(ward: Ward, filing: Filing) -> Area | None:
@@ -407,7 +409,7 @@ def file_petition(ward: Ward, filing: Filing, *, actor: User | None = None) -> P
         actor=actor,
         actor_kind="petitioner",
         to_status=S.RECEIVED,
-        data={"channel": filing.channel.value},
+        data={"channel": filing.channel.value, **({"via": filing.via} if filing.via else {})},
     )
     db.session.flush()
     return petition

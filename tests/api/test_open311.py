@@ -28,8 +28,13 @@ PERSONAL = [NAME_FIRST, f"{NAME_LAST} {NAME_FIRST}", PHONE, PHONE_STORED, EMAIL,
 
 
 @pytest.fixture
-def app_config():
-    return {"OPEN311_API_KEYS": f" other-key , {KEY} "}
+def world(world):
+    # Every test here may file: the key exists whenever the ward does.
+    from portal.api.services import issue_key
+
+    issue_key("Ứng dụng thử nghiệm", key=KEY, rate_limit="1000/hour")
+    db.session.commit()
+    return world
 
 
 def count() -> int:
@@ -127,7 +132,11 @@ def test_service_definition_and_unknown_code(client, world):
 def test_unknown_jurisdiction_is_404(client, world):
     response = client.get(f"{BASE}/services.json?jurisdiction_id=somewhere.else")
     assert response.status_code == 404
-    assert client.get(f"{BASE}/services.json?jurisdiction_id=localhost").status_code == 200
+    # The host name is not a jurisdiction: the ward's official code is.
+    assert client.get(f"{BASE}/services.json?jurisdiction_id=localhost").status_code == 404
+    code = world.ward.code
+    assert client.get(f"{BASE}/services.json?jurisdiction_id={code}").status_code == 200
+    assert client.get(f"{BASE}/requests.xml?jurisdiction_id={code}").status_code == 200
 
 
 # --- reading requests -------------------------------------------------------------------
@@ -371,8 +380,12 @@ def test_post_with_bad_key_is_403_and_saves_nothing(client, world, key):
     assert count() == 0
 
 
-def test_post_is_refused_when_no_keys_are_configured(client, world, app):
-    app.config["OPEN311_API_KEYS"] = ""
+def test_post_is_refused_when_no_keys_are_issued(client, world, app):
+    from portal.api.models import ApiClient
+
+    for issued in db.session.scalars(select(ApiClient)):
+        db.session.delete(issued)
+    db.session.commit()
     response = client.post(f"{BASE}/requests.xml", data=post_data(world, api_key=""))
     assert response.status_code == 403
     assert ET.fromstring(response.data).findtext("error/code") == "403"
@@ -426,7 +439,6 @@ def test_post_is_rate_limited(world, database_url, tmp_path):
         tmp_path,
         RATELIMIT_ENABLED=True,
         PETITION_RATE_LIMIT="1 per hour",
-        OPEN311_API_KEYS=KEY,
     )
     client = limited.test_client()
     with limited.app_context():
@@ -493,6 +505,7 @@ def test_openapi_document(client, world):
         "/services/{service_code}.{format}",
         "/requests.{format}",
         "/requests/{service_request_id}.{format}",
+        "/tokens/{token}.{format}",
         "/openapi.json",
     }
     assert set(document["paths"]["/requests.{format}"]) == {"get", "post"}
