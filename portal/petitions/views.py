@@ -260,6 +260,25 @@ def public_page(code: str):
     )
 
 
+@bp.route("/kien-nghi/<code>/dong-y", methods=["GET"])
+def co_sign_box(code: str):
+    """The co-sign box of a nearby petition, for the filing form's dialog (htmx).
+
+    The filing form cannot hold another form, so the box is shown in a dialog beside it;
+    a browser without htmx goes to the petition's page, where the same box is.
+    """
+    petition = services.get_by_code(services.normalize_code(code))
+    if petition is None:
+        abort(404)
+    if not is_htmx():
+        return see_other(url_for("petitions.public_page", code=petition.code) + "#cosign-box")
+    response = render(
+        "petitions/_cosign_dialog.html", petition=petition, cosign_form=CoSignForm(prefix="cosign")
+    )
+    response.cache_control.no_store = True
+    return response
+
+
 @bp.route("/kien-nghi/<code>/dong-y", methods=["POST"])
 @limiter.limit(_petition_limit)
 def co_sign(code: str):

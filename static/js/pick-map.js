@@ -95,6 +95,14 @@
       if (fill && address) address.value = fill.dataset.fillAddress;
     });
   }
+  // "Tôi cũng gặp vấn đề này" in the nearby list loads that petition's co-sign box into
+  // the dialog beside the filing form (a form may not hold another form): open it.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (!target || target.id !== "cosign-panel") return;
+    var dialog = document.getElementById("cosign-dialog");
+    if (dialog && !dialog.open && typeof dialog.showModal === "function") dialog.showModal();
+  });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
