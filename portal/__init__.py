@@ -27,9 +27,10 @@ def create_app(config: dict | None = None) -> Flask:
     _connect_receivers()
     _register_template_helpers(app)
 
-    from portal import cli, errors, security
+    from portal import assets, cli, errors, security
 
     security.init_app(app)
+    assets.init_app(app)
     errors.register(app)
     cli.register(app)
     return app
