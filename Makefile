@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format bench install translations i18n-update migrate seed clean
+.PHONY: run test lint format bench weight install translations i18n-update migrate seed clean
 
 $(BIN)/activate: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cần Python 3.11 ($(PYTHON))"; exit 1; }
@@ -38,6 +38,10 @@ run: seed
 
 test: translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Cold-load weight of the public petition page and the lookup page in Chromium (demo ward).
+weight: translations
+	$(BIN)/python scripts/page_weight.py --details
 
 lint: install
 	$(BIN)/ruff check .

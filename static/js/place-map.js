@@ -9,7 +9,9 @@
     var map = PortalMap.base(el, { dragging: !L.Browser.mobile });
     map.setView(latlng, 17);
     PortalMap.areas(map, el.dataset.areasUrl);
-    L.marker(latlng, { keyboard: false }).addTo(map);
+    // A pin drawn in CSS: no marker images to fetch.
+    var pin = L.divIcon({ className: "place-pin", html: "<span></span>", iconSize: [22, 22], iconAnchor: [11, 27] });
+    L.marker(latlng, { keyboard: false, icon: pin }).addTo(map);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
