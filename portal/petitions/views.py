@@ -516,6 +516,9 @@ def act(code: str, action: str):
     if action not in ACTION_FORMS:
         abort(404)
     petition = _staff_petition(code)
+    # Decided before the form is read: a role that may not act never gets its form back.
+    if not services.may(current_user, action, petition):
+        abort(403)
     form = _action_form(action, petition, formdata=request.form)
     if not form.validate():
         return _workspace(petition, failed=(action, form), status=422)
