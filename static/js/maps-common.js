@@ -22,6 +22,10 @@
           }).addTo(map);
           layer.eachLayer(function (l) {
             l.bindTooltip(l.feature.properties.name, { permanent: false, direction: "center" });
+            // Chromium puts an SVG shape with focus listeners (the tooltip's) in the Tab
+            // order; the boundaries are only a backdrop, named in the list of groups.
+            var shape = l.getElement && l.getElement();
+            if (shape) shape.setAttribute("tabindex", "-1");
           });
           if (onLoad) onLoad(layer);
         })
