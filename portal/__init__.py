@@ -81,8 +81,6 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    # Models without pages of their own yet must still be in the metadata.
-    import portal.privacy.models  # noqa: F401
     from portal.accounts.views import bp as accounts_bp
     from portal.api.views import admin_bp as api_admin_bp
     from portal.api.views import bp as open311_bp
@@ -93,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.notifications.views import bp as notifications_bp
     from portal.petitions.views import bp as petitions_bp
     from portal.petitions.views import staff_bp
+    from portal.privacy.views import bp as privacy_bp
     from portal.public.views import bp as public_bp
     from portal.units.views import bp as units_bp
 
@@ -105,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
         meetings_bp,
         monitoring_bp,
         notifications_bp,
+        privacy_bp,
         units_bp,
         open311_bp,
         api_admin_bp,

@@ -191,8 +191,11 @@ def close_expired_command():
 def register(app: Flask) -> None:
     from portal.api.cli import api_key_cli
     from portal.notifications.cli import COMMANDS as notification_commands
+    from portal.privacy.cli import COMMANDS as privacy_commands
 
     portal_cli.add_command(api_key_cli)
     for command in notification_commands:  # flask portal worker, flask portal digest
+        portal_cli.add_command(command)
+    for command in privacy_commands:  # flask portal anonymise-expired
         portal_cli.add_command(command)
     app.cli.add_command(portal_cli)

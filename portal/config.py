@@ -75,6 +75,14 @@ def from_environment() -> dict:
         "DEFAULT_RESOLVE_DAYS": _env_int("DEFAULT_RESOLVE_DAYS", 20),
         "DUE_SOON_DAYS": _env_int("DUE_SOON_DAYS", 3),
         "RATING_DAYS": _env_int("RATING_DAYS", 30),
+        # Personal data of a petition is erased this many days after it ended
+        # (``flask portal anonymise-expired``); 730 days = two years.
+        "PERSONAL_DATA_RETENTION_DAYS": _env_int("PERSONAL_DATA_RETENTION_DAYS", 730),
+        # Who residents contact about their personal data (shown on /quyen-rieng-tu).
+        "PRIVACY_CONTACT_NAME": os.environ.get("PRIVACY_CONTACT_NAME", ""),
+        "PRIVACY_CONTACT_EMAIL": os.environ.get("PRIVACY_CONTACT_EMAIL", ""),
+        "PRIVACY_CONTACT_PHONE": os.environ.get("PRIVACY_CONTACT_PHONE", ""),
+        "PRIVACY_CONTACT_ADDRESS": os.environ.get("PRIVACY_CONTACT_ADDRESS", ""),
     }
 
 

@@ -50,6 +50,7 @@ class NotificationKind(enum.StrEnum):
     OVERDUE = "overdue"  # to the lead unit's staff: a petition's date has passed
     ESCALATION = "escalation"  # to ward staff and MTTQ: what became overdue today
     MERGED = "merged"  # to the petitioner and co-signers: now following the surviving one
+    DATA_EXPORT = "data_export"  # to the petitioner: confirm the address to get their data
 
 
 class Notification(db.Model):
