@@ -537,7 +537,23 @@ def _report():
 @staff_required()
 def report():
     _reports, data, scope, meeting = _report()
-    return render("meetings/report.html", report=data, scope_args=scope, meeting=meeting)
+    response = render("meetings/report.html", report=data, scope_args=scope, meeting=meeting)
+    _log_personal(data, scope, "html")
+    return response
+
+
+def _log_personal(data, scope: dict, fmt: str) -> None:
+    """A report with the petitioners' contact details was shown or downloaded: log it."""
+    if not data.include_personal:
+        return
+    from portal.privacy import services as privacy
+
+    privacy.record(
+        privacy.Action.VIEW if fmt == "html" else privacy.Action.EXPORT,
+        "report",
+        data={"format": fmt, "rows": len(data.rows), "scope": scope},
+    )
+    db.session.commit()
 
 
 def _download(body: bytes, filename: str, mimetype: str):
@@ -577,7 +593,8 @@ def report_docx():
 def report_xlsx():
     from portal.timeutil import local_today
 
-    reports, data, _scope, _meeting = _report()
+    reports, data, scope, _meeting = _report()
+    _log_personal(data, scope, "xlsx")
     return _download(
         reports.to_xlsx(data),
         f"bao-cao-kien-nghi-{local_today():%Y%m%d}.xlsx",

@@ -214,13 +214,23 @@ def outbox():
         per_page=current_app.config.get("PAGE_SIZE", 20),
         error_out=False,
     )
-    return render(
+    response = render(
         "notifications/outbox.html",
         page=page,
         selected=status,
         counts=services.queue_counts(),
         statuses=list(NotificationStatus),
     )
+    if page.items:  # recipients' addresses are personal data: log who saw them
+        from portal.privacy import services as privacy
+
+        privacy.record(
+            privacy.Action.VIEW,
+            "outbox",
+            data={"count": len(page.items), "page": page.page, "status": status and status.value},
+        )
+        db.session.commit()
+    return response
 
 
 @bp.route("/quan-ly/thu-di/<int:notification_id>/gui-lai", methods=["POST"])
@@ -229,7 +239,8 @@ def retry(notification_id: int):
     notification = db.session.get(Notification, notification_id)
     if notification is None:
         abort(404)
-    if notification.status == NotificationStatus.FAILED:
+    # A message whose address was erased (personal data) has nowhere to go.
+    if notification.status == NotificationStatus.FAILED and notification.recipient:
         services.retry(notification)
         db.session.commit()
         flash(_("Thư đã được đưa lại vào hàng đợi."), "success")

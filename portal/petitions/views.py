@@ -443,7 +443,7 @@ def _workspace(petition: Petition, *, failed=None, conflict=None, status: int = 
     }
     if failed is not None:
         forms[failed[0]] = failed[1]
-    return render(
+    response = render(
         "staff/petition.html",
         fragment="staff/_workspace.html",
         targets=["workspace"],
@@ -454,6 +454,12 @@ def _workspace(petition: Petition, *, failed=None, conflict=None, status: int = 
         duplicates=services.likely_duplicates(petition),
         status=status,
     )
+    # The page shows the petitioner's and co-signers' contact details: log who saw them.
+    from portal.privacy import services as privacy
+
+    privacy.record_petition_view(petition)
+    db.session.commit()
+    return response
 
 
 @staff_bp.route("/kien-nghi/<code>")
