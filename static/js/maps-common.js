@@ -21,7 +21,10 @@
             interactive: false,
           }).addTo(map);
           layer.eachLayer(function (l) {
-            l.bindTooltip(l.feature.properties.name, { permanent: false, direction: "center" });
+            // A string would be read as HTML: area names come from imported files.
+            var name = document.createElement("span");
+            name.textContent = l.feature.properties.name || "";
+            l.bindTooltip(name, { permanent: false, direction: "center" });
             // Chromium puts an SVG shape with focus listeners (the tooltip's) in the Tab
             // order; the boundaries are only a backdrop, named in the list of groups.
             var shape = l.getElement && l.getElement();
