@@ -276,7 +276,7 @@ def petitioner_copy(petition: Petition, *, email: str | None = None) -> dict:
         "email_confirmed": bool(email),
     }
     if email:
-        found = services.find_person(services.PersonQuery(email=email))
+        found = services.find_person(services.PersonQuery(email=email, ward_id=petition.ward_id))
         copy["other_petitions"] = [
             {
                 "code": p.code,

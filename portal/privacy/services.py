@@ -182,8 +182,22 @@ def _utc_midnight(day: date) -> datetime:
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
-def audit_query(criteria: AuditFilter):
+def audit_query(criteria: AuditFilter, ward_id: int | None = None):
+    """Entries matching ``criteria``, newest first. With ``ward_id`` (one database holding a
+    city): what this ward's staff did, and what anyone did to this ward's petitions."""
     query = select(AuditEntry)
+    if ward_id is not None:
+        staff_here = select(User.id).where(or_(User.ward_id == ward_id, User.ward_id.is_(None)))
+        petitions_here = select(Petition.id).where(Petition.ward_id == ward_id)
+        query = query.where(
+            or_(
+                AuditEntry.actor_id.in_(staff_here),
+                and_(
+                    AuditEntry.subject_type == "petition",
+                    AuditEntry.subject_id.in_(petitions_here),
+                ),
+            )
+        )
     if criteria.actor_id is not None:
         query = query.where(AuditEntry.actor_id == criteria.actor_id)
     if criteria.actor_kind is not None:
@@ -361,22 +375,22 @@ def ended_at():
     return func.coalesce(last_move, Petition.closed_at, Petition.updated_at)
 
 
-def expired(now: datetime, days: int):
-    """Ids of petitions that ended before ``now - days`` and still hold data to erase.
+def expired(now: datetime, days: int, ward_id: int | None = None):
+    """Ids of petitions that ended before ``now - days`` and still hold data to erase
+    (of one ward, or of every ward when ``ward_id`` is None).
 
     A petition anonymised, reopened and ended again is due again (co-signers may have
     joined in between); one anonymised since it ended is not: running twice is harmless.
     """
     end = ended_at()
-    return (
-        select(Petition.id)
-        .where(
-            Petition.status.in_(ENDED_STATUSES),
-            end < now - timedelta(days=days),
-            or_(Petition.anonymised_at.is_(None), Petition.anonymised_at < end),
-        )
-        .order_by(Petition.id)
+    query = select(Petition.id).where(
+        Petition.status.in_(ENDED_STATUSES),
+        end < now - timedelta(days=days),
+        or_(Petition.anonymised_at.is_(None), Petition.anonymised_at < end),
     )
+    if ward_id is not None:
+        query = query.where(Petition.ward_id == ward_id)
+    return query.order_by(Petition.id)
 
 
 def _staff_addresses():
@@ -417,9 +431,9 @@ def _count(model, *conditions) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
 
-def preview_expired(now: datetime, days: int) -> Erasure:
+def preview_expired(now: datetime, days: int, ward_id: int | None = None) -> Erasure:
     """What :func:`anonymise_batch` would erase, counted without changing anything."""
-    ids = expired(now, days).order_by(None)
+    ids = expired(now, days, ward_id).order_by(None)
     codes = list(db.session.scalars(select(Petition.code).where(Petition.id.in_(ids))))
     scopes = [f"petition:{code}" for code in codes]
     return Erasure(
@@ -490,12 +504,14 @@ def _erase_petitioners(ids, *, mark: datetime | None) -> int:
     return holding
 
 
-def anonymise_batch(now: datetime, days: int, limit: int = BATCH) -> Erasure:
+def anonymise_batch(
+    now: datetime, days: int, ward_id: int | None = None, limit: int = BATCH
+) -> Erasure:
     """Erase the personal data of up to ``limit`` expired petitions; one audit entry each.
 
     Flushes; the caller commits and calls again until nothing is left.
     """
-    ids = list(db.session.scalars(expired(now, days).limit(limit)))
+    ids = list(db.session.scalars(expired(now, days, ward_id).limit(limit)))
     if not ids:
         return Erasure()
     rows = db.session.execute(select(Petition.id, Petition.code).where(Petition.id.in_(ids)))
@@ -540,10 +556,12 @@ def anonymise_batch(now: datetime, days: int, limit: int = BATCH) -> Erasure:
 
 @dataclass
 class PersonQuery:
-    """An e-mail address and/or a phone number, already normalised."""
+    """An e-mail address and/or a phone number, already normalised; ``ward_id`` keeps the
+    search to one ward's petitions, areas and messages when one database holds a city."""
 
     email: str | None = None
     phone: str | None = None
+    ward_id: int | None = None
 
     @property
     def fingerprints(self) -> dict:
@@ -554,21 +572,69 @@ class PersonQuery:
             found["phone"] = fingerprint(self.phone)
         return found
 
-    def petition_condition(self):
+    def _ward_petitions(self):
+        return select(Petition.id).where(Petition.ward_id == self.ward_id)
+
+    def petitions(self):
         parts = []
         if self.email:
             parts.append(Petition.petitioner_email == self.email)
         if self.phone:
             parts.append(Petition.petitioner_phone == self.phone)
-        return or_(*parts)
+        condition = or_(*parts)
+        if self.ward_id is not None:
+            condition = and_(condition, Petition.ward_id == self.ward_id)
+        return condition
 
-    def co_signature_condition(self):
+    def co_signatures(self):
         parts = []
         if self.email:
             parts.append(CoSignature.email == self.email)
         if self.phone:
             parts.append(CoSignature.phone == self.phone)
-        return or_(*parts)
+        condition = or_(*parts)
+        if self.ward_id is not None:
+            condition = and_(condition, CoSignature.petition_id.in_(self._ward_petitions()))
+        return condition
+
+    def follows(self):
+        """Follows are by address only."""
+        condition = Follow.email == self.email
+        if self.ward_id is not None:
+            from portal.units.models import Area
+
+            condition = and_(
+                condition,
+                or_(
+                    Follow.petition_id.in_(self._ward_petitions()),
+                    Follow.area_id.in_(select(Area.id).where(Area.ward_id == self.ward_id)),
+                ),
+            )
+        return condition
+
+    def notifications(self):
+        condition = Notification.recipient == self.email
+        if self.ward_id is not None:
+            condition = and_(
+                condition,
+                or_(
+                    Notification.petition_id.in_(self._ward_petitions()),
+                    Notification.petition_id.is_(None),
+                ),
+            )
+        return condition
+
+    def opt_outs(self):
+        condition = MailOptOut.email == self.email
+        if self.ward_id is not None:
+            scopes = select(literal("petition:", String) + Petition.code).where(
+                Petition.ward_id == self.ward_id
+            )
+            condition = and_(
+                condition,
+                or_(MailOptOut.scope.in_(scopes), MailOptOut.scope.not_like("petition:%")),
+            )
+        return condition
 
 
 @dataclass
@@ -596,36 +662,31 @@ class PersonData:
 
 def find_person(query: PersonQuery) -> PersonData:
     """Everything the portal holds under this e-mail address or phone number."""
-    email = query.email
     petitions = list(
-        db.session.scalars(
-            select(Petition).where(query.petition_condition()).order_by(Petition.created_at)
-        )
+        db.session.scalars(select(Petition).where(query.petitions()).order_by(Petition.created_at))
     )
     co_signatures = list(
         db.session.scalars(
             select(CoSignature)
-            .where(query.co_signature_condition())
+            .where(query.co_signatures())
             .options(selectinload(CoSignature.petition))
             .order_by(CoSignature.created_at)
         )
     )
     follows = notifications = opt_outs = []
-    if email:
+    if query.email:
         follows = list(
-            db.session.scalars(select(Follow).where(Follow.email == email).order_by(Follow.id))
+            db.session.scalars(select(Follow).where(query.follows()).order_by(Follow.id))
         )
         notifications = list(
             db.session.scalars(
                 select(Notification)
-                .where(Notification.recipient == email)
+                .where(query.notifications())
                 .order_by(Notification.created_at, Notification.id)
             )
         )
         opt_outs = list(
-            db.session.scalars(
-                select(MailOptOut).where(MailOptOut.email == email).order_by(MailOptOut.id)
-            )
+            db.session.scalars(select(MailOptOut).where(query.opt_outs()).order_by(MailOptOut.id))
         )
     return PersonData(query, petitions, co_signatures, follows, notifications, opt_outs)
 
@@ -637,9 +698,7 @@ def erase_person(query: PersonQuery, now: datetime | None = None) -> Erasure:
     """
     now = now or utcnow()
     rows = db.session.execute(
-        select(Petition.id, Petition.code, Petition.petitioner_email).where(
-            query.petition_condition()
-        )
+        select(Petition.id, Petition.code, Petition.petitioner_email).where(query.petitions())
     ).all()
     ids = [row.id for row in rows]
     result = Erasure(codes=[row.code for row in rows])
@@ -656,21 +715,21 @@ def erase_person(query: PersonQuery, now: datetime | None = None) -> Erasure:
     result.co_signers = (
         db.session.execute(
             update(CoSignature)
-            .where(query.co_signature_condition(), _co_signer_holds_data())
+            .where(query.co_signatures(), _co_signer_holds_data())
             .values(name=None, phone=None, email=None)
             .execution_options(synchronize_session=False)
         ).rowcount
         or 0
     )
     if query.email:
-        result.follows = _erase_follows(Follow.email == query.email, now)
-        erased, cancelled = _erase_messages(Notification.recipient == query.email)
+        result.follows = _erase_follows(query.follows(), now)
+        erased, cancelled = _erase_messages(query.notifications())
         result.notifications += erased
         result.cancelled += cancelled
         result.opt_outs = (
             db.session.execute(
                 delete(MailOptOut)
-                .where(MailOptOut.email == query.email)
+                .where(query.opt_outs())
                 .execution_options(synchronize_session=False)
             ).rowcount
             or 0

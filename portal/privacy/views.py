@@ -204,9 +204,24 @@ def contact(token: str):
 # --- the audit log (admins) ---------------------------------------------------------------
 
 
+def _ward_id() -> int | None:
+    ward = current_ward()
+    return ward.id if ward is not None else None
+
+
+def _of_this_ward(column):
+    """Accounts of this deployment's ward (``ward_id`` NULL: created before wards)."""
+    ward_id = _ward_id()
+    if ward_id is None:
+        return column.is_(None) | column.is_not(None)
+    return (column == ward_id) | column.is_(None)
+
+
 def _audit_filter() -> tuple[AuditFilterForm, services.AuditFilter, bool]:
     form = AuditFilterForm(request.args)
-    users = db.session.scalars(select(User).order_by(User.full_name, User.id))
+    users = db.session.scalars(
+        select(User).where(_of_this_ward(User.ward_id)).order_by(User.full_name, User.id)
+    )
     form.nguoi.choices = [
         (SYSTEM, _("Hệ thống")),
         (PETITIONER, _("Người kiến nghị (đường dẫn riêng)")),
@@ -245,7 +260,7 @@ def _audit_filter() -> tuple[AuditFilterForm, services.AuditFilter, bool]:
 def audit_log():
     form, criteria, valid = _audit_filter()
     page = db.paginate(
-        services.audit_query(criteria),
+        services.audit_query(criteria, _ward_id()),
         page=max(request.args.get("page", 1, type=int) or 1, 1),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
@@ -271,7 +286,7 @@ def audit_log_csv():
         return _private(
             render("privacy/audit_log.html", form=form, page=None, rows=[], args={}, status=422)
         )
-    query = services.audit_query(criteria)
+    query = services.audit_query(criteria, _ward_id())
     rows = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     entry = services.record(
         Action.EXPORT,
@@ -293,7 +308,9 @@ def audit_log_csv():
 
 
 def _person_query(form: PersonForm) -> services.PersonQuery:
-    return services.PersonQuery(email=form.email.data or None, phone=form.phone.data or None)
+    return services.PersonQuery(
+        email=form.email.data or None, phone=form.phone.data or None, ward_id=_ward_id()
+    )
 
 
 @bp.route("/quan-ly/du-lieu-ca-nhan", methods=["GET", "POST"])

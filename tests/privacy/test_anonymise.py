@@ -220,7 +220,7 @@ def test_the_retention_period_comes_from_the_configuration(app, world):
 
     app.config["PERSONAL_DATA_RETENTION_DAYS"] = 30
     result = run(app)
-    assert "Thời hạn lưu trữ 30 ngày" in result.output
+    assert "Phường Dương Nội, thời hạn lưu trữ 30 ngày." in result.output
     assert "Đã xóa thông tin cá nhân của 1 kiến nghị" in result.output
     assert reload(petition).petitioner_email is None
 
