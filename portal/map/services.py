@@ -132,11 +132,17 @@ def _utc_midnight(day: date) -> datetime:
 # --- the list beside the map ------------------------------------------------------------
 
 
-def list_page(f: MapFilter, *, page: int, per_page: int):
-    """The same petitions, paged, ordered by residential group then newest first."""
+def list_page(f: MapFilter, *, page: int, per_page: int, bbox: BBox | None = None):
+    """The same petitions, paged, ordered by residential group then newest first.
+
+    With ``bbox`` (the map's view, when JavaScript draws it) only the petitions with a
+    place inside it.
+    """
+    query = filtered(f)
+    if bbox is not None:
+        query = _located(query, bbox)
     query = (
-        filtered(f)
-        .outerjoin(Area, Petition.area_id == Area.id)
+        query.outerjoin(Area, Petition.area_id == Area.id)
         .options(selectinload(Petition.category), selectinload(Petition.area))
         .order_by(
             Area.id.is_(None),
@@ -164,6 +170,24 @@ def count_on_map(f: MapFilter) -> int:
         Petition.latitude.is_not(None), Petition.longitude.is_not(None)
     )
     return db.session.scalar(query) or 0
+
+
+def count_without_place(f: MapFilter) -> int:
+    """Petitions the map cannot show (a residential group or the whole ward, no point)."""
+    query = filtered(f, base=select(func.count(Petition.id))).where(
+        or_(Petition.latitude.is_(None), Petition.longitude.is_(None))
+    )
+    return db.session.scalar(query) or 0
+
+
+def in_bbox(latitude: float, longitude: float, bbox: BBox) -> bool:
+    west, south, east, north = bbox
+    return west <= longitude <= east and south <= latitude <= north
+
+
+def format_bbox(bbox: BBox) -> str:
+    """The ``bbox`` parameter again, for links that keep the view (paging)."""
+    return ",".join(f"{v:.6f}" for v in bbox)
 
 
 # --- GeoJSON ----------------------------------------------------------------------------

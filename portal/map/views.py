@@ -21,23 +21,37 @@ def page():
     """The map, and beside it the same petitions as a list grouped by residential group.
 
     Without JavaScript the list and the GET form are the page; with it, the form updates
-    the pins, the list (``HX-Target: map-list``) and the URL in step.
+    the pins, the list (``HX-Target: map-list``) and the URL in step, and the list holds
+    only the petitions inside the map's view (``bbox``, west,south,east,north).
     """
     criteria = services.parse_filter(request.args)
+    try:
+        bbox = services.parse_bbox(request.args.get("bbox"))
+    except services.MapQueryError as error:
+        criteria.errors["bbox"] = str(error.args[0])
+        bbox = None
     page_number = request.args.get("page", 1, type=int) or 1
     results = services.list_page(
-        criteria, page=page_number, per_page=current_app.config.get("PAGE_SIZE", 20)
+        criteria, page=page_number, per_page=current_app.config.get("PAGE_SIZE", 20), bbox=bbox
     )
+    list_args = criteria.query_args()
+    spots = services.hotspots(criteria)
+    if bbox is not None:
+        list_args["bbox"] = services.format_bbox(bbox)
+        spots = [s for s in spots if services.in_bbox(s.latitude, s.longitude, bbox)]
     ward = current_ward()
     return render(
         "map/page.html",
         fragment="map/_list.html",
         targets=["map-list"],
         criteria=criteria,
+        bbox=bbox,
+        list_args=list_args,
         results=results,
         groups=services.group_by_area(results.items),
         on_map=services.count_on_map(criteria),
-        hotspots=services.hotspots(criteria),
+        without_place=services.count_without_place(criteria) if bbox is not None else 0,
+        hotspots=spots,
         statuses=[(s.value, s.label) for s in Status],
         categories=category_choices(),
         areas=area_choices(ward),

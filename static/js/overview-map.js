@@ -1,17 +1,31 @@
 /* The public map: residential groups, petition pins coloured by status and clustered,
-   hotspots, and a list beside the map. The filters, the pins, the list and the URL stay
-   in step: a change pushes a history entry, the back button restores the filters.
-   Without JavaScript the page is the GET form and the list. */
+   hotspots, and a list beside the map of the petitions inside the map's view. The
+   filters, the pins, the list and the URL stay in step: a filter change pushes a history
+   entry, the back button restores the filters. Once the resident moves the map, its
+   centre and zoom are in the URL too (lat, lon, zoom): panning and zooming replace the
+   current entry rather than fill the history, and a shared or reloaded URL opens on the
+   same view. Without JavaScript the page is the GET form and the list per group. */
 (function () {
   "use strict";
   var FIELDS = ["status", "category", "area", "tu", "den", "da_dong", "diem_den"];
   var DEFAULT_VIEW = [[20.98, 105.753], 14];
+  var MAX_ZOOM = 19;
   var HOTSPOT_COLOR = "#be123c";
 
   function clamp(n, lo, hi) { return Math.max(lo, Math.min(hi, n)); }
 
   function format(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_m, key) { return values[key]; });
+  }
+
+  // The view a URL asks for, or null when it asks for none (or for nonsense).
+  function viewFrom(params) {
+    var lat = parseFloat(params.get("lat"));
+    var lon = parseFloat(params.get("lon"));
+    var zoom = parseInt(params.get("zoom"), 10);
+    if (!isFinite(lat) || !isFinite(lon) || !isFinite(zoom)) return null;
+    if (Math.abs(lat) > 85 || Math.abs(lon) > 180) return null;
+    return { center: [lat, lon], zoom: clamp(zoom, 0, MAX_ZOOM) };
   }
 
   function start() {
@@ -35,8 +49,21 @@
       });
     }
 
-    var map = PortalMap.base(el, { maxZoom: 19 });  // the clusters need it, tiles or not
-    map.setView(DEFAULT_VIEW[0], DEFAULT_VIEW[1]);  // before any layer is added
+    var map = PortalMap.base(el, { maxZoom: MAX_ZOOM });  // the clusters need it, tiles or not
+    // Whether the URL carries the view: once the resident moved the map, or opened a URL
+    // with one. Until then the map fits the ward and the URL says nothing of it.
+    var startView = viewFrom(new URLSearchParams(location.search));
+    var positioned = Boolean(startView);
+    var listPage = new URLSearchParams(location.search).get("page");
+    var programmatic = false;  // set while the script itself moves the map
+    function moveMap(move) {
+      programmatic = true;
+      try { move(); } finally { programmatic = false; }
+    }
+    // Before any layer is added.
+    if (startView) map.setView(startView.center, startView.zoom);
+    else map.setView(DEFAULT_VIEW[0], DEFAULT_VIEW[1]);
+    var wardBounds = null;
     var aggregateBelow = parseInt(el.dataset.aggregateBelow, 10) || 15;
     var pins = L.markerClusterGroup({
       showCoverageOnHover: false,
@@ -120,6 +147,32 @@
         }
       });
       if (source && source.get("page")) params.set("page", source.get("page"));
+      return params;
+    }
+
+    // What the URL holds: the filters, the list's page and, once there is one, the view.
+    function stateParams() {
+      var params = filterParams();
+      if (listPage && listPage !== "1") params.set("page", listPage);
+      if (positioned) {
+        var c = map.getCenter();
+        params.set("lat", c.lat.toFixed(5));
+        params.set("lon", c.lng.toFixed(5));
+        params.set("zoom", String(Math.round(map.getZoom())));
+      }
+      return params;
+    }
+
+    // What the list is asked for: the filters, its page, and the map's view as bbox.
+    function listParams() {
+      var params = filterParams();
+      params.delete("diem_den");
+      if (listPage && listPage !== "1") params.set("page", listPage);
+      var b = map.getBounds();
+      params.set("bbox", [
+        clamp(b.getWest(), -180, 179.9999), clamp(b.getSouth(), -90, 89.9999),
+        clamp(b.getEast(), -179.9999, 180), clamp(b.getNorth(), -89.9999, 90),
+      ].map(function (n) { return n.toFixed(6); }).join(","));
       return params;
     }
 
@@ -215,25 +268,45 @@
     }
 
     var listRequest = 0;
-    function loadList(params) {
+    var listStatus = document.getElementById("map-list-status");
+    function loadList() {
+      var params = listParams();
       var mine = ++listRequest;
       list.setAttribute("aria-busy", "true");
-      fetch(form.action + (params.toString() ? "?" + params.toString() : ""), {
+      fetch(form.action + "?" + params.toString(), {
         headers: { "HX-Request": "true", "HX-Target": "map-list" },
       })
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (html) {
           if (mine !== listRequest) return;
           list.removeAttribute("aria-busy");
-          if (html !== null) list.innerHTML = html;
+          if (html === null) return;
+          list.innerHTML = html;
+          list.dataset.query = params.toString();
+          var count = document.getElementById("map-count");
+          if (listStatus && count) listStatus.textContent = count.textContent.trim();
         })
         .catch(function () { list.removeAttribute("aria-busy"); });
     }
 
-    function refresh(params) {
+    function refresh() {
       loadPins();
       loadHotspots();
-      loadList(params);
+      loadList();
+    }
+
+    // Pins and list follow the view, once it has settled.
+    var viewTimer = null;
+    function viewChanged() {
+      clearTimeout(viewTimer);
+      viewTimer = setTimeout(function () { loadPins(); loadList(); }, 150);
+    }
+
+    function fitWard() {
+      moveMap(function () {
+        if (wardBounds) map.fitBounds(wardBounds, { animate: false });
+        else map.setView(DEFAULT_VIEW[0], DEFAULT_VIEW[1], { animate: false });
+      });
     }
 
     function urlFor(params) {
@@ -242,11 +315,12 @@
     }
 
     function apply() {
-      var params = filterParams();
+      listPage = null;
+      var params = stateParams();
       if (urlFor(params) !== location.pathname + location.search) {
         history.pushState({ mapFilters: params.toString() }, "", urlFor(params));
       }
-      refresh(params);
+      refresh();
     }
 
     form.addEventListener("submit", function (event) { event.preventDefault(); apply(); });
@@ -256,30 +330,46 @@
       var link = event.target.closest(".pager a");
       if (!link) return;
       event.preventDefault();
-      var url = new URL(link.href, location.href);
-      history.pushState({ mapFilters: url.searchParams.toString() }, "", url.pathname + url.search);
-      loadList(url.searchParams);
+      listPage = new URL(link.href, location.href).searchParams.get("page");
+      var params = stateParams();
+      history.pushState({ mapFilters: params.toString() }, "", urlFor(params));
+      loadList();
       list.scrollIntoView({ block: "start" });
     });
 
     window.addEventListener("popstate", function () {
       var params = new URLSearchParams(location.search);
       fillForm(params);
-      refresh(filterParams(params));
+      listPage = params.get("page");
+      var view = viewFrom(params);
+      positioned = Boolean(view);
+      if (view) moveMap(function () { map.setView(view.center, view.zoom, { animate: false }); });
+      else fitWard();
+      clearTimeout(viewTimer);
+      refresh();
     });
 
     // On load the URL is the truth (the server filled the form from it already).
     fillForm(new URLSearchParams(location.search));
     history.replaceState({ mapFilters: location.search.slice(1) }, "", location.href);
 
-    var moveTimer = null;
     map.on("moveend", function () {
-      clearTimeout(moveTimer);
-      moveTimer = setTimeout(loadPins, 150);
+      if (!programmatic) {
+        // The resident moved the map: the view joins the URL (this entry, not a new
+        // one), and the list starts again at its first page for the new view.
+        positioned = true;
+        listPage = null;
+        var params = stateParams();
+        history.replaceState({ mapFilters: params.toString() }, "", urlFor(params));
+      }
+      viewChanged();
     });
     loadPins();
+    loadList();
     PortalMap.areas(map, el.dataset.areasUrl, function (layer) {
-      if (layer.getBounds().isValid()) map.fitBounds(layer.getBounds(), { animate: false });
+      if (!layer.getBounds().isValid()) return;
+      wardBounds = layer.getBounds();
+      if (!positioned) fitWard();
     });
     loadHotspots();
   }
