@@ -24,6 +24,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from flask import Flask, Response, request, send_from_directory
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import safe_join
 
 YEAR = 365 * 24 * 3600
@@ -97,9 +98,23 @@ class Fingerprints:
         return requested, False
 
 
+class SessionWithoutStaticFiles(SecureCookieSessionInterface):
+    """Flask-Login looks at the session after every request, so Flask would add
+    ``Vary: Cookie`` to static files too, and a browser would fetch them again whenever the
+    session cookie changes (logging in, a new CSRF token). A static file never depends on
+    the session: leave its response alone."""
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        if request.endpoint == "static" and not session.modified:
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
     fingerprints = Fingerprints(app.static_folder)
     app.extensions["fingerprints"] = fingerprints
+    if type(app.session_interface) is SecureCookieSessionInterface:
+        app.session_interface = SessionWithoutStaticFiles()
 
     @app.url_defaults
     def fingerprint_static(endpoint: str, values: dict) -> None:

@@ -40,6 +40,9 @@ def test_fingerprinted_static_files_are_cached_for_a_year(client):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == IMMUTABLE
     assert response.get_data() == (STATIC / "css/portal.css").read_bytes()
+    # Logging in changes the session cookie; the cached file must stay valid.
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert "Set-Cookie" not in response.headers
 
 
 def test_other_static_urls_are_revalidated_not_cached_for_a_year(client):
