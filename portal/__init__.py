@@ -52,9 +52,19 @@ def _init_extensions(app: Flask) -> None:
     from htmx_flask import Htmx
 
     from portal import geo, storage
-    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.extensions import (
+        babel,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+        remove_session,
+    )
 
     db.init_app(app)
+    # Runs before Flask-SQLAlchemy's own teardown (last registered, first run).
+    app.teardown_appcontext(remove_session)
     migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations"))
     csrf.init_app(app)
     babel.init_app(

@@ -191,10 +191,13 @@ def close_expired_command():
 def register(app: Flask) -> None:
     from portal.api.cli import api_key_cli
     from portal.notifications.cli import COMMANDS as notification_commands
+    from portal.operations.cli import COMMANDS as operation_commands
     from portal.privacy.cli import COMMANDS as privacy_commands
 
     portal_cli.add_command(api_key_cli)
     for command in notification_commands:  # flask portal worker, flask portal digest
+        portal_cli.add_command(command)
+    for command in operation_commands:  # flask portal backup, restore, clean-uploads
         portal_cli.add_command(command)
     for command in privacy_commands:  # flask portal anonymise-expired
         portal_cli.add_command(command)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from portal.extensions import db
 
@@ -26,6 +30,13 @@ MESSAGES = {
     ),
     500: (_l("Lỗi hệ thống"), _l("Đã có lỗi xảy ra. Thông tin bạn đã lưu trước đó không bị mất.")),
 }
+DATABASE_UNAVAILABLE = (
+    _l("Hệ thống tạm thời gián đoạn"),
+    _l(
+        "Hệ thống đang tạm thời không kết nối được cơ sở dữ liệu. Hãy thử lại sau ít phút; "
+        "nếu bạn vừa gửi biểu mẫu mà không nhận được mã kiến nghị, hãy gửi lại."
+    ),
+)
 
 
 def _page(code: int, title=None, message=None):
@@ -35,6 +46,16 @@ def _page(code: int, title=None, message=None):
         template, code=code, title=title or default_title, message=message or default_message
     )
     return body, code, {"Vary": "HX-Request"}
+
+
+def _bare_page(title, message) -> str:
+    """A page that needs nothing from the database, for when it cannot be reached."""
+    return (
+        f'<!doctype html><html lang="vi"><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><main><h1>{escape(title)}</h1>"
+        f"<p>{escape(message)}</p></main></html>"
+    )
 
 
 def register(app: Flask) -> None:
@@ -51,6 +72,22 @@ def register(app: Flask) -> None:
                 "gửi lại; nội dung đã nhập vẫn còn trên trình duyệt của bạn."
             ),
         )
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        # The database is down, restarting or overloaded: a passing state, so 503 and a
+        # hint to retry, for people and for the load balancer. The pool's pre-ping
+        # reconnects on a later request; nothing to restart.
+        app.logger.error("database unavailable: %s", error)
+        with contextlib.suppress(SQLAlchemyError):
+            db.session.rollback()
+        try:
+            body, _code, headers = _page(503, *DATABASE_UNAVAILABLE)
+        except SQLAlchemyError:  # the layout itself needs the database (the ward's name)
+            with contextlib.suppress(SQLAlchemyError):
+                db.session.rollback()
+            body, headers = _bare_page(*DATABASE_UNAVAILABLE), {}
+        return body, 503, {**headers, "Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(error):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,6 +12,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -27,6 +30,27 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def remove_session(exc: BaseException | None = None) -> None:
+    """End the request's session even when the database dropped its connection.
+
+    The rollback at the end of a request raises if the server went away meanwhile (a
+    restart, a failover). The answer is already made and must not become a 500: the
+    connection is thrown away, and the pool opens a new one (after its pre-ping) later.
+    """
+    if not db.session.registry.has():
+        return
+    session = db.session.registry()
+    try:
+        session.close()
+    except DBAPIError:
+        with contextlib.suppress(DBAPIError):
+            session.invalidate()
+    finally:
+        db.session.registry.clear()
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
