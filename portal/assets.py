@@ -11,7 +11,8 @@ Text responses (HTML, CSS, JavaScript, JSON, GeoJSON, XML, CSV, SVG) are gzipped
 the request's ``Accept-Encoding`` allows it, and always carry ``Vary: Accept-Encoding``
 so a shared cache keeps the two forms apart. A compressed body is a different byte
 sequence, so a strong ETag becomes weak (``W/"…"``); ``If-None-Match`` compares weakly,
-so the GeoJSON's 304s keep working.
+so the GeoJSON's 304s keep working. ``Cache-Control: no-store`` answers (the petitioner's
+private page and the like) are never compressed.
 """
 
 from __future__ import annotations
@@ -174,6 +175,10 @@ def _worth_compressing(response: Response) -> bool:
     if 300 <= response.status_code < 400:
         return False
     if "Content-Encoding" in response.headers or response.cache_control.no_transform:
+        return False
+    if response.cache_control.no_store:
+        # Pages that carry a secret (the petitioner's private link, exports of personal
+        # data) stay uncompressed: compressed sizes could leak it (BREACH).
         return False
     if response.is_streamed and not response.direct_passthrough:
         return False  # a generator: compressing it would hold it all in memory

@@ -81,6 +81,11 @@ def test_html_and_javascript_are_gzipped_when_the_browser_asks(client, world):
     refused = client.get(js, headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert "Content-Encoding" not in refused.headers
 
+    # The private page holds the private link: never compressed (no BREACH guessing).
+    private = client.get(f"/cua-toi/{petition.private_token}", headers={"Accept-Encoding": "gzip"})
+    assert private.status_code == 200 and "no-store" in private.headers["Cache-Control"]
+    assert "Content-Encoding" not in private.headers
+
 
 def test_compressed_geojson_keeps_its_etag_working(client, world):
     factories.file(world)
