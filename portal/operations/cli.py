@@ -1,10 +1,62 @@
-"""``flask portal clean-uploads``, added to the ``portal`` group."""
+"""``flask portal backup``, ``restore`` and ``clean-uploads``, added to the ``portal`` group."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import click
+
+from portal.extensions import db
+
+
+@click.command("backup")
+@click.argument("destination", type=click.Path(dir_okay=True, writable=True))
+def backup_command(destination):
+    """Sao lưu cơ sở dữ liệu và tệp tải lên vào một tệp (.tar.gz) có bản kê mã kiểm tra.
+
+    DESTINATION là tên tệp, hoặc một thư mục (tên tệp theo ngày giờ).
+    """
+    from portal.operations.backup import BackupError, create_backup
+
+    try:
+        path, manifest = create_backup(destination)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    tables = manifest["database"]["tables"]
+    click.echo(
+        f"Đã sao lưu vào {path}: {sum(tables.values())} dòng trong {len(tables)} bảng "
+        f"({manifest['database']['dialect']}), {len(manifest['uploads']['files'])} tệp."
+    )
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--force", is_flag=True, help="Thay cả khi cơ sở dữ liệu hoặc kho tệp đang có dữ liệu."
+)
+def restore_command(source, force):
+    """Khôi phục từ một bản sao lưu sau khi kiểm tra mã kiểm tra của mọi tệp.
+
+    Dừng các tiến trình ứng dụng và worker trước khi khôi phục.
+    """
+    from portal.operations.backup import BackupError, restore_backup
+
+    try:
+        result = restore_backup(source, force=force)
+    except BackupError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    database = result.manifest["database"]
+    click.echo(
+        f"Đã khôi phục bản sao lưu lúc {result.manifest['created_at']}: "
+        f"{sum(result.tables.values())} dòng trong {len(result.tables)} bảng, "
+        f"{result.files} tệp; số dòng khớp bản kê."
+    )
+    if database.get("alembic_revision"):
+        click.echo(
+            f"Phiên bản lược đồ: {database['alembic_revision']} "
+            "(chạy `flask db upgrade` nếu mã nguồn mới hơn)."
+        )
 
 
 @click.command("clean-uploads")
@@ -32,4 +84,4 @@ def clean_uploads_command(grace_minutes, dry_run):
         raise click.ClickException(f"{len(check.missing)} tệp được tham chiếu nhưng không còn.")
 
 
-COMMANDS = [clean_uploads_command]
+COMMANDS = [backup_command, restore_command, clean_uploads_command]
