@@ -209,6 +209,14 @@ def test_staff_pages_have_no_serious_accessibility_problems(browsing, a11y_world
         ],
         "staff",
     )
+    # An action sent without its reason: the workspace comes back through htmx with errors.
+    page.goto(f"/quan-ly/kien-nghi/{a11y_world['received']}")
+    reject = page.locator("#action-reject")
+    reject.locator("summary").click()
+    reject.locator("button[type=submit]").click()
+    expect(page.locator("#workspace .form-errors")).to_be_visible()
+    assert not (v := axe_violations(page)), describe({"staff page (htmx errors)": v})
+
     mttq = browsing.new_page(**DESKTOP)
     _log_in(mttq, "mttq@example.vn")
     check_pages(browsing, mttq, ["/giam-sat", f"/hoi-nghi/muc/{a11y_world['item']}"], "mttq")
