@@ -80,12 +80,12 @@ class Fingerprints:
 
     def url_name(self, filename: str) -> str:
         """``css/portal.css`` → ``css/portal.<hash>.css`` (unchanged if there is no such file)."""
+        stem, dot, suffix = filename.rpartition(".")
+        if not dot or "/" in suffix or not stem or stem.endswith("/"):
+            return filename  # no extension to put the hash before
         digest = self.digest(filename)
         if digest is None:
             return filename
-        stem, dot, suffix = filename.rpartition(".")
-        if not dot or "/" in suffix:
-            return f"{filename}.{digest}"
         return f"{stem}.{digest}.{suffix}"
 
     def resolve(self, requested: str) -> tuple[str, bool]:

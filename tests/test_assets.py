@@ -7,6 +7,8 @@ import hashlib
 import re
 from pathlib import Path
 
+from flask import url_for
+
 from tests import factories
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -43,6 +45,14 @@ def test_fingerprinted_static_files_are_cached_for_a_year(client):
     # Logging in changes the session cookie; the cached file must stay valid.
     assert "Cookie" not in response.headers.get("Vary", "")
     assert "Set-Cookie" not in response.headers
+
+
+def test_files_without_an_extension_keep_their_name(app, client):
+    with app.test_request_context():
+        url = url_for("static", filename="vendor/htmx-2.0.11/LICENSE")
+        assert url == "/static/vendor/htmx-2.0.11/LICENSE"
+        assert url_for("static", filename="css/missing.css") == "/static/css/missing.css"
+    assert client.get(url).status_code == 200
 
 
 def test_other_static_urls_are_revalidated_not_cached_for_a_year(client):
