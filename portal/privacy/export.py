@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.notifications.models import Follow, MailOptOut, Notification
-from portal.petitions.models import CoSignature, Petition
+from portal.petitions.models import CoSignature, EventKind, Petition
 from portal.privacy import services
 from portal.timeutil import to_local, utcnow
 
@@ -147,12 +147,28 @@ def _photos(petition: Petition) -> list[dict]:
     ]
 
 
+EVENT_LABELS = {
+    EventKind.FILED: _l("Tiếp nhận kiến nghị"),
+    EventKind.STATUS: _l("Chuyển trạng thái"),
+    EventKind.ASSIGNED: _l("Cập nhật đơn vị xử lý"),
+    EventKind.UPDATE: _l("Cập nhật tiến độ"),
+    EventKind.INFO_ADDED: _l("Người kiến nghị bổ sung thông tin"),
+    EventKind.EDITED: _l("Chỉnh sửa thông tin"),
+    EventKind.FORWARD_REPLY: _l("Trả lời của cấp trên"),
+    EventKind.PHOTO: _l("Ảnh"),
+    EventKind.NOTE: _l("Theo dõi, phân loại"),
+    EventKind.RATED: _l("Đánh giá kết quả"),
+    EventKind.REMARK: _l("Ý kiến giám sát của Mặt trận"),
+}
+
+
 def _timeline(petition: Petition) -> list[dict]:
     """What the public timeline shows (staff's internal notes are not the petitioner's data)."""
     return [
         {
             "at": _iso(event.created_at),
             "kind": event.kind.value,
+            "kind_label": str(EVENT_LABELS.get(event.kind, event.kind.value)),
             "from_status": event.from_status.value if event.from_status else None,
             "to_status": event.to_status.value if event.to_status else None,
             "by_you": event.actor_kind == "petitioner",

@@ -285,3 +285,11 @@ def test_recording_outside_a_request_is_the_system(app, world):
     entry = privacy.record("anonymise", "petition", 7)
     assert (entry.actor_id, entry.actor_kind, entry.ip_address) == (None, "system", None)
     assert db.session.scalar(select(Notification.id)) is None
+
+
+def test_admins_reach_the_log_from_the_inbox(client, auth, world):
+    auth.as_role(world, "admin")
+    assert 'href="/quan-ly/nhat-ky-du-lieu"' in client.get("/quan-ly/").get_data(as_text=True)
+    auth.logout()
+    auth.as_role(world, "ward_staff")
+    assert 'href="/quan-ly/nhat-ky-du-lieu"' not in client.get("/quan-ly/").get_data(as_text=True)

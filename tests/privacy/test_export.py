@@ -127,6 +127,7 @@ def test_the_json_copy_holds_everything_about_the_petitioner(client, world, peti
     assert "Đã khảo sát hiện trường." in notes
     assert "Ghi chú nội bộ không dành cho người dân." not in json.dumps(copy, ensure_ascii=False)
     assert copy["timeline"][0]["by_you"] is True  # filed
+    assert copy["timeline"][0]["kind_label"] == "Tiếp nhận kiến nghị"
     subjects = [m["subject"] for m in copy["messages"]]
     assert any("Đã tiếp nhận kiến nghị của bạn" in s for s in subjects)
     assert copy["retention_days"] == 730
@@ -150,6 +151,7 @@ def test_the_readable_copy_and_the_rating(client, world, petition):
         assert text in body, text
     assert "Ghi chú nội bộ" not in body
     assert "Ảnh (1)" in body and "chưa công khai" in body
+    assert "Chuyển trạng thái</strong>: đã giao xử lý → đang giải quyết" in body
     assert "Tải tệp JSON" in body
     copy = json.loads(client.get(f"/cua-toi/{petition.private_token}/du-lieu.json").data)
     assert copy["rating"]["satisfied"] is True
