@@ -21,6 +21,11 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     config_module.check(app.config)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -76,6 +81,8 @@ def _init_extensions(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = (
         app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
     )
+    # Several portals (one per ward) may share one Redis: keep their counters apart.
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config.get("REDIS_KEY_PREFIX", ""))
     limiter.init_app(app)
     Htmx(app)
     app.extensions["geocoder"] = app.config.get("GEOCODER_INSTANCE") or geo.make_geocoder(

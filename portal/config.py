@@ -42,6 +42,11 @@ def from_environment() -> dict:
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),
         "S3_REGION": os.environ.get("S3_REGION", ""),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "REDIS_KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX", "kien-nghi:"),
+        # Reverse proxies / load balancers in front of the app whose X-Forwarded-* headers
+        # are trusted (client address for rate limits, https for links); 0 trusts none.
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        "PG_BIN_DIR": os.environ.get("PG_BIN_DIR", ""),
         "PORTAL_WARD_CODE": os.environ.get("PORTAL_WARD_CODE", "09886"),
         "PORTAL_CODE_PREFIX": os.environ.get("PORTAL_CODE_PREFIX", "KN"),
         "MAP_TILE_URL": os.environ.get(

@@ -162,3 +162,25 @@ def test_without_redis_url_the_geocoder_keeps_its_cache_in_the_process():
         }
     )
     assert isinstance(shared._state, RedisGeocoderState)
+
+
+def test_behind_a_trusted_proxy_each_resident_has_a_limit_of_their_own(app, world, tmp_path):
+    """Several servers behind a load balancer see its address; X-Forwarded-For names the
+    resident, but only when the operator says how many proxies to trust."""
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+
+    def post_via_proxy(target, resident):
+        client = target.test_client()
+        return client.post(
+            "/kien-nghi/moi",
+            data={},
+            headers={"X-Forwarded-For": resident},
+            environ_base={"REMOTE_ADDR": "127.0.0.9"},
+        ).status_code
+
+    behind = rate_limited_app(database_url, tmp_path / "a", TRUSTED_PROXIES=1)
+    assert [post_via_proxy(behind, "203.0.113.1") for _ in range(3)] == [422, 422, 429]
+    assert post_via_proxy(behind, "203.0.113.2") == 422
+
+    trusting_none = rate_limited_app(database_url, tmp_path / "b")
+    assert [post_via_proxy(trusting_none, f"203.0.113.{n}") for n in range(3)] == [422, 422, 429]
