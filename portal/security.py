@@ -1,12 +1,20 @@
 """Security headers on every response. Pages have no inline scripts, so the policy
 allows scripts from this site only; Leaflet sets inline styles, hence 'unsafe-inline'
-for styles alone. Map tiles may come from the configured tile server."""
+for styles alone. Map tiles may come from the configured tile server.
+
+Also: cookie flags, NUL characters refused, out-of-range values answered 400."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest
+
+from portal.extensions import db
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _tile_origin(url: str) -> str:
@@ -41,6 +49,28 @@ def init_app(app: Flask) -> None:
             "frame-ancestors 'none'",
         ]
     )
+
+    @app.before_request
+    def refuse_nul_characters():
+        """A NUL character is never text a person typed; PostgreSQL cannot even hold it.
+
+        Refused with 400 wherever it comes: the path, the query string, form fields,
+        file names (uploaded files' contents are bytes and are not looked at).
+        """
+        values = [request.path, *request.args.keys(), *request.args.values()]
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in FORM_TYPES:
+            values += [*request.form.keys(), *request.form.values()]
+            values += [f.filename or "" for f in request.files.values()]
+        if any("\x00" in value for value in values):
+            abort(400)
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def refuse_values_the_database_cannot_hold(error):
+        """A number or text out of the database's range (a hand-made URL): 400, not 500."""
+        db.session.rollback()
+        app.logger.warning("refused a value the database cannot hold: %s", error)
+        return app.handle_http_exception(BadRequest())
 
     @app.after_request
     def set_headers(response: Response) -> Response:

@@ -74,7 +74,8 @@ def _positive_int(value: str | None) -> int | None:
         number = int(value or "")
     except ValueError:
         return None
-    return number if number > 0 else None
+    # Ids are 32-bit in the database; a larger number is no id at all.
+    return number if 0 < number < 2**31 else None
 
 
 def parse_filter(args) -> MapFilter:

@@ -30,7 +30,7 @@ def page():
     except services.MapQueryError as error:
         criteria.errors["bbox"] = str(error.args[0])
         bbox = None
-    page_number = request.args.get("page", 1, type=int) or 1
+    page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
     results = services.list_page(
         criteria, page=page_number, per_page=current_app.config.get("PAGE_SIZE", 20), bbox=bbox
     )

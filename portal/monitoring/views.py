@@ -160,6 +160,8 @@ def calendar():
         flash(_("Đã lưu ngày %(day)s.", day=form.day.data.strftime("%d/%m/%Y")), "success")
         return see_other(url_for("monitoring.calendar"))
     year = request.args.get("nam", type=int) or date.today().year
+    if not 1900 <= year <= 2200:  # a hand-made URL: show this year
+        year = date.today().year
     holidays = sorted(
         (day, work_calendar.holiday_name(day))
         for day in _year_days(year)

@@ -40,6 +40,8 @@ from portal.web import htmx_trigger_name, is_htmx, render, see_other
 bp = Blueprint("petitions", __name__)
 staff_bp = Blueprint("staff", __name__, url_prefix="/quan-ly")
 
+MAX_PAGE = 100_000
+
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -226,7 +228,8 @@ def _list_filter(*, staff: bool) -> tuple[FilterForm, services.ListFilter]:
 def _page(query, form: FilterForm):
     return db.paginate(
         query,
-        page=max(form.page.data or 1, 1) if not form.page.errors else 1,
+        # Bounded: a page number beyond any list is just an empty page, never an overflow.
+        page=min(max(form.page.data or 1, 1), MAX_PAGE) if not form.page.errors else 1,
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )

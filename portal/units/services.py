@@ -206,7 +206,9 @@ def search_places(ward: Ward | None, query: str | None, limit: int = 8):
         return []
     stmt = select(Place).where(Place.ward_id == ward.id)
     for term in terms[:6]:
-        stmt = stmt.where(Place.search_key.like(f"%{term}%"))
+        # "%" and "_" typed by a resident are characters to find, not wildcards.
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Place.search_key.like(f"%{escaped}%", escape="\\"))
     return list(db.session.scalars(stmt.order_by(Place.name).limit(limit)))
 
 
