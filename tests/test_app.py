@@ -51,6 +51,17 @@ def test_healthz_503_when_database_is_down(tmp_path, url):
     assert response.json["database"] == "unavailable"
 
 
+def _built_on(dialect: str):
+    """Leave out of the comparison what the models build only on another database
+    (``Index(...).ddl_if(dialect=...)``, e.g. the PostgreSQL trigram index)."""
+
+    def include(obj, name, type_, reflected, compare_to):
+        condition = getattr(obj, "_ddl_if", None)
+        return condition is None or condition.dialect in (None, dialect)
+
+    return include
+
+
 def test_migrations_build_the_schema_of_the_models(database_url, tmp_path):
     app = make_app(database_url, tmp_path)
     with app.app_context():
@@ -59,7 +70,10 @@ def test_migrations_build_the_schema_of_the_models(database_url, tmp_path):
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         upgrade()
         with db.engine.connect() as connection:
-            diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            context = MigrationContext.configure(
+                connection, opts={"include_object": _built_on(connection.dialect.name)}
+            )
+            diff = compare_metadata(context, db.metadata)
         assert diff == []
         db.drop_all()
         with db.engine.begin() as connection:

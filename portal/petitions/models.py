@@ -13,11 +13,13 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -161,12 +163,39 @@ class CodeCounter(db.Model):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def next_due(status: Status, due_on: date | None, reply_due_on: date | None) -> date | None:
+    """:attr:`Petition.next_due_on` from the columns (for rows read without the ORM)."""
+    dates = [due_on]
+    if status == Status.RECEIVED:
+        dates.append(reply_due_on)
+    dates = [d for d in dates if d]
+    return min(dates) if dates else None
+
+
 class Petition(db.Model):
     __tablename__ = "petition"
+    __table_args__ = (
+        # One database serves every ward of a city: the hot queries are one ward's
+        # petitions, newest first (lists, inbox, map), by status, or in a map box.
+        Index("ix_petition_ward_created", "ward_id", "created_at", "id"),
+        Index("ix_petition_ward_status_created", "ward_id", "status", "created_at"),
+        Index("ix_petition_ward_location", "ward_id", "latitude", "longitude"),
+        # Substring search on the accent-free key within a ward: a trigram GIN index,
+        # PostgreSQL only (pg_trgm, and btree_gin for ward_id; both created by migration
+        # 0008 and before ``create_all``). GIN intersects the ward's entries with the
+        # words' trigrams, so a common word costs what the ward holds, not the city.
+        Index(
+            "ix_petition_search_key_trgm",
+            "ward_id",
+            "search_key",
+            postgresql_using="gin",
+            postgresql_ops={"search_key": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(30), unique=True)
-    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"), index=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("ward.id"))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
@@ -259,11 +288,7 @@ class Petition(db.Model):
     @property
     def next_due_on(self) -> date | None:
         """The nearest date that matters now: the first reply while it is only received."""
-        dates = [self.due_on]
-        if self.status == Status.RECEIVED:
-            dates.append(self.reply_due_on)
-        dates = [d for d in dates if d]
-        return min(dates) if dates else None
+        return next_due(self.status, self.due_on, self.reply_due_on)
 
     @property
     def public_events(self) -> list[PetitionEvent]:
@@ -293,6 +318,14 @@ class Petition(db.Model):
         return self.latitude is not None and self.longitude is not None
 
 
+@event.listens_for(Petition.__table__, "before_create")
+def _trigram_extension(target, connection, **kw):
+    """``create_all`` on PostgreSQL needs the extensions of the search index (as 0008)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS btree_gin")
+
+
 class EventKind(enum.StrEnum):
     FILED = "filed"
     STATUS = "status"  # a move in the status machine
@@ -311,6 +344,15 @@ class PetitionEvent(db.Model):
     """One entry of the append-only timeline. Rows are never updated or deleted."""
 
     __tablename__ = "petition_event"
+    __table_args__ = (
+        # The dashboard counts ratings of one ward's petitions: a small partial index.
+        Index(
+            "ix_petition_event_rated",
+            "petition_id",
+            postgresql_where=text("kind = 'RATED'"),
+            sqlite_where=text("kind = 'RATED'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id"), index=True)
