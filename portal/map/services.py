@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.petitions.models import Category, Petition, Status
-from portal.petitions.services import OPEN_STATUSES, ListFilter, apply_filter
+from portal.petitions.services import OPEN_STATUSES, ListFilter, apply_filter, in_current_ward
 from portal.timeutil import LOCAL_TZ, parse_date, utcnow
 from portal.units.models import Area, Ward
 
@@ -104,8 +104,8 @@ def hide_closed_days() -> int:
 
 
 def filtered(f: MapFilter, *, base: Select | None = None) -> Select:
-    """The petitions the map and its list show for ``f`` (no ordering)."""
-    query = base if base is not None else select(Petition)
+    """This ward's petitions the map and its list show for ``f`` (no ordering)."""
+    query = in_current_ward(base if base is not None else select(Petition))
     query = apply_filter(
         query, ListFilter(status=f.status, category_id=f.category_id, area_id=f.area_id)
     ).order_by(None)

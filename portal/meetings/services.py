@@ -618,15 +618,57 @@ def raised_history(petition: Petition) -> tuple[int, int]:
     return len(family), family[0].created_at.year
 
 
+def _families(members: list[Petition]) -> list[list[Petition]]:
+    """:func:`_family` of many petitions at once, with a query per generation, not per
+    petition: each family (root and all that followed) once, sorted like ``_family``."""
+    known = {p.id: p for p in members}
+    for _hop in range(100):  # up to the roots
+        missing = {
+            p.repeat_of_id for p in known.values() if p.repeat_of_id and p.repeat_of_id not in known
+        }
+        if not missing:
+            break
+        known.update(
+            (p.id, p) for p in db.session.scalars(select(Petition).where(Petition.id.in_(missing)))
+        )
+
+    def root_of(petition: Petition) -> Petition:
+        hops = 0
+        while petition.repeat_of_id in known and hops < 100:
+            petition, hops = known[petition.repeat_of_id], hops + 1
+        return petition
+
+    roots = list({root_of(p).id: root_of(p) for p in members}.values())
+    family_of = {root.id: root.id for root in roots}
+    frontier = list(family_of)
+    for _generation in range(1000):  # down to everything that followed
+        if not frontier:
+            break
+        children = db.session.scalars(
+            select(Petition).where(Petition.repeat_of_id.in_(frontier))
+        ).all()
+        frontier = []
+        for child in children:
+            if child.id not in family_of:
+                family_of[child.id] = family_of[child.repeat_of_id]
+                known[child.id] = child
+                frontier.append(child.id)
+    families: dict[int, list[Petition]] = {root.id: [] for root in roots}
+    for petition_id, root_id in family_of.items():
+        families[root_id].append(known[petition_id])
+    return [sorted(f, key=lambda p: (p.created_at, p.id)) for f in families.values()]
+
+
 def repeatedly_raised(min_times: int = 2) -> list[tuple[Petition, int, int]]:
-    """Problems raised ``min_times`` times or more and still open: (latest, times, year)."""
-    repeats = db.session.scalars(select(Petition).where(Petition.repeat_of_id.is_not(None))).all()
-    result, seen = [], set()
-    for petition in repeats:
-        family = _family(petition)
-        if family[0].id in seen:
-            continue
-        seen.add(family[0].id)
+    """This ward's problems raised ``min_times`` times or more and still open:
+    (latest, times, year), most raised first."""
+    repeats = db.session.scalars(
+        petitions.in_current_ward(select(Petition))
+        .where(Petition.repeat_of_id.is_not(None))
+        .order_by(Petition.id)
+    ).all()
+    result = []
+    for family in _families(list(repeats)):
         latest = family[-1]
         if len(family) >= min_times and latest.status in petitions.OPEN_STATUSES:
             result.append((latest, len(family), family[0].created_at.year))

@@ -8,30 +8,43 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import calendar as work_calendar
 from portal.accounts.models import Role, User
 from portal.extensions import db
-from portal.meetings.models import ItemStatus, Meeting, NoticeItem, petition_notice_item
+from portal.meetings.models import (
+    ConclusionNotice,
+    ItemStatus,
+    Meeting,
+    NoticeItem,
+    petition_notice_item,
+)
 from portal.monitoring.models import CalendarOverride, RemarkTarget, SupervisionRemark
 from portal.petitions import services as petitions
 from portal.petitions.models import (
+    Assignment,
+    AssignmentRole,
+    Category,
     EventKind,
     Outcome,
     Petition,
     PetitionEvent,
     Status,
+    next_due,
 )
 from portal.text import normalize
 from portal.timeutil import LOCAL_TZ, local_today, to_local, utcnow
 from portal.units.models import Unit
+from portal.units.services import areas as ward_areas
+from portal.units.services import current_ward
 
 
 class MonitoringError(petitions.PetitionError):
@@ -65,24 +78,25 @@ def _utc_bound(day: date, *, end: bool) -> datetime:
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
-def petitions_in_scope(scope: Scope) -> list[Petition]:
-    query = (
-        select(Petition)
-        .where(Petition.status != Status.MERGED)
-        .options(selectinload(Petition.assignments), selectinload(Petition.category))
-    )
+def scope_conditions(scope: Scope) -> list:
+    """The WHERE clauses of the petitions in scope: this ward's, merged ones left out."""
+    conditions = [Petition.status != Status.MERGED]
     if scope.start:
-        query = query.where(Petition.created_at >= _utc_bound(scope.start, end=False))
+        conditions.append(Petition.created_at >= _utc_bound(scope.start, end=False))
     if scope.end:
-        query = query.where(Petition.created_at < _utc_bound(scope.end, end=True))
+        conditions.append(Petition.created_at < _utc_bound(scope.end, end=True))
     if scope.meeting:
         linked = (
             select(petition_notice_item.c.petition_id)
             .join(NoticeItem, NoticeItem.id == petition_notice_item.c.item_id)
             .where(NoticeItem.notice.has(meeting_id=scope.meeting.id))
         )
-        query = query.where((Petition.meeting_id == scope.meeting.id) | Petition.id.in_(linked))
-    return list(db.session.scalars(query))
+        conditions.append((Petition.meeting_id == scope.meeting.id) | Petition.id.in_(linked))
+    return conditions
+
+
+def in_scope(query: Select, scope: Scope) -> Select:
+    return petitions.in_current_ward(query).where(*scope_conditions(scope))
 
 
 # --- the dashboard ----------------------------------------------------------------------
@@ -121,8 +135,8 @@ class Dashboard:
     scope: Scope
     total: int
     by_status: dict[Status, int]
-    overdue: list[Petition]
-    due_soon: list[Petition]
+    overdue: Sequence[Petition]
+    due_soon: Sequence[Petition]
     units: list[UnitRow]
     areas: list[GroupRow]
     categories: list[GroupRow]
@@ -168,89 +182,210 @@ def working_days_to_resolve(petition: Petition, holidays) -> int | None:
     )
 
 
-def _months(rows: list[Petition], count: int = 12) -> list[tuple[str, int, int]]:
-    """(mm/yyyy, filed, resolved) for the last ``count`` months."""
+def _last_months(count: int = 12) -> list[tuple[int, int]]:
+    """(year, month) of the last ``count`` months in Hà Nội, oldest first."""
     today = local_today()
     months = []
     year, month = today.year, today.month
     for _ in range(count):
         months.append((year, month))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    filed = Counter((to_local(p.created_at).year, to_local(p.created_at).month) for p in rows)
-    resolved = Counter(
-        (to_local(p.resolved_at).year, to_local(p.resolved_at).month) for p in rows if p.resolved_at
+    return list(reversed(months))
+
+
+def _active_lead():
+    """The petition's lead unit now (there is at most one active lead assignment)."""
+    return and_(
+        Assignment.petition_id == Petition.id,
+        Assignment.ended_at.is_(None),
+        Assignment.role == AssignmentRole.LEAD,
     )
-    return [(f"{m:02d}/{y}", filed[(y, m)], resolved[(y, m)]) for y, m in reversed(months)]
+
+
+def _chunks(ids: list[int], size: int = 900):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+class PetitionList(Sequence):
+    """Petitions by id, loaded when first read: counting them costs nothing, and a slice
+    loads only itself (the page shows the first rows, the export all of them)."""
+
+    def __init__(self, ids: list[int]):
+        self.ids = ids
+        self._loaded: dict[int, Petition] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._load(self.ids[index])
+        return self._load([self.ids[index]])[0]
+
+    def __iter__(self):
+        return iter(self._load(self.ids))
+
+    def _load(self, ids: list[int]) -> list[Petition]:
+        missing = [i for i in ids if i not in self._loaded]
+        for chunk in _chunks(missing):
+            self._loaded.update(
+                (p.id, p)
+                for p in db.session.scalars(
+                    select(Petition)
+                    .where(Petition.id.in_(chunk))
+                    .options(
+                        selectinload(Petition.assignments).selectinload(Assignment.unit),
+                        selectinload(Petition.category),
+                    )
+                )
+            )
+        return [self._loaded[i] for i in ids]
 
 
 def build_dashboard(scope: Scope) -> Dashboard:
-    rows = petitions_in_scope(scope)
-    holidays = work_calendar.overrides()
-    states = {p.id: petitions.due_state(p) for p in rows}
+    """The dashboard of this ward's petitions in scope.
+
+    The database selects the petitions in scope and their lead unit and sends one light
+    row per petition (no ORM objects): a ward's petitions are scattered among the
+    city's, so one pass over them costs far less than one query per figure. Only the
+    petitions listed one by one (overdue, due soon) are loaded as objects.
+    """
+    facts = db.session.execute(
+        in_scope(
+            select(
+                Petition.id,
+                Petition.area_id,
+                Petition.category_id,
+                Petition.status,
+                Petition.outcome,
+                Petition.created_at,
+                Petition.resolved_at,
+                Petition.expected_on,
+                Petition.resolve_due_on,
+                Petition.reply_due_on,
+                Petition.satisfied,
+                Assignment.unit_id,
+            ).outerjoin(Assignment, _active_lead()),
+            scope,
+        ).order_by(Petition.id)
+    ).all()
+    today, soon = local_today(), petitions.due_soon_limit()
+    months = _last_months()
+    month_set = set(months)
+    area_names = {a.id: a.name for a in ward_areas(current_ward())}
+    category_names = {c.id: c.label for c in db.session.scalars(select(Category))}
+    by_status: Counter = Counter()
+    by_area: dict[int | None, GroupRow] = {}
+    by_category: dict[int, GroupRow] = {}
     units: dict[int, UnitRow] = {}
-    areas: dict[int | None, GroupRow] = {}
-    categories: dict[int, GroupRow] = {}
-    for petition in rows:
-        done = is_done(petition)
-        overdue = states[petition.id] == "overdue"
-        lead = petition.lead_assignment
-        if lead is not None:
-            row = units.setdefault(lead.unit_id, UnitRow(unit=lead.unit))
+    resolved_spans: list[tuple[UnitRow, date, date]] = []
+    filed, resolved_in = Counter(), Counter()
+    rated_ids: list[int] = []
+    satisfied = 0
+    late: list[tuple[date, int]] = []  # (next due date, id)
+    soon_due: list[tuple[date, int]] = []
+    for (
+        pid,
+        area_id,
+        category_id,
+        status,
+        outcome,
+        created_at,
+        resolved_at,
+        expected_on,
+        resolve_due_on,
+        reply_due_on,
+        is_satisfied,
+        unit_id,
+    ) in facts:
+        status = Status(status)
+        done = (
+            status in (Status.RESOLVED, Status.CLOSED)
+            and outcome in (Outcome.DONE, None)
+            and resolved_at is not None
+        )
+        due_on = expected_on or resolve_due_on
+        next_due_on = next_due(status, due_on, reply_due_on)
+        state = petitions.due_state_of(status, next_due_on, today=today, soon=soon)
+        overdue = state == "overdue"
+        if overdue:
+            late.append((next_due_on, pid))
+        elif state == "due_soon":
+            soon_due.append((next_due_on, pid))
+        by_status[status] += 1
+        if unit_id is not None:
+            row = units.get(unit_id) or units.setdefault(unit_id, UnitRow(unit=None))
             row.assigned += 1
             row.overdue += overdue
             if done:
                 row.resolved += 1
-                row.on_time += resolved_on_time(petition)
-                days = working_days_to_resolve(petition, holidays)
-                if days is not None:
-                    row.days.append(days)
+                local_resolved = to_local(resolved_at).date()
+                row.on_time += bool(due_on and local_resolved <= due_on)
+                resolved_spans.append((row, to_local(created_at).date(), local_resolved))
         for key, name, table in (
             (
-                petition.area_id,
-                petition.area.name if petition.area else str(_l("Chưa xác định")),
-                areas,
+                area_id,
+                area_names.get(area_id) if area_id is not None else str(_l("Chưa xác định")),
+                by_area,
             ),
-            (petition.category_id, petition.category.label, categories),
+            (category_id, category_names.get(category_id), by_category),
         ):
-            group = table.setdefault(key, GroupRow(key=key, name=name))
+            group = table.get(key) or table.setdefault(key, GroupRow(key=key, name=name))
             group.total += 1
-            group.open += petition.status.is_open
+            group.open += status.is_open
             group.resolved += done
             group.overdue += overdue
-    rated = [p for p in rows if p.satisfied is not None]
-    unsatisfied_reopened = sum(
-        1
-        for e in db.session.scalars(
-            select(PetitionEvent).where(PetitionEvent.kind == EventKind.RATED)
-        )
-        if e.data.get("satisfied") is False and e.petition_id in {p.id for p in rows}
+        if is_satisfied is not None:
+            rated_ids.append(pid)
+            satisfied += bool(is_satisfied)
+        local_created = to_local(created_at)
+        if (local_created.year, local_created.month) in month_set:
+            filed[(local_created.year, local_created.month)] += 1
+        if resolved_at is not None:
+            local_resolved_at = to_local(resolved_at)
+            resolved_in[(local_resolved_at.year, local_resolved_at.month)] += 1
+    # Working days for every resolved petition at once.
+    spans = work_calendar.working_days_between_many(
+        [(start, end) for _row, start, end in resolved_spans], work_calendar.overrides()
     )
-    overdue_items = [
-        i
-        for i in db.session.scalars(
-            select(NoticeItem).where(
-                NoticeItem.status.in_([ItemStatus.PENDING, ItemStatus.IN_PROGRESS])
+    for (row, _start, _end), days in zip(resolved_spans, spans, strict=True):
+        row.days.append(days)
+    if units:
+        found = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(units)))}
+        for unit_id, row in units.items():
+            row.unit = found[unit_id]
+    # Reopened, not satisfied: the timeline of the rated petitions (only a rating sets
+    # ``satisfied``), through the partial index on rating events.
+    unsatisfied_reopened = 0
+    for chunk in _chunks(rated_ids):
+        unsatisfied_reopened += sum(
+            1
+            for data in db.session.scalars(
+                select(PetitionEvent.data).where(
+                    PetitionEvent.kind == EventKind.RATED, PetitionEvent.petition_id.in_(chunk)
+                )
             )
+            if (data or {}).get("satisfied") is False
         )
-        if i.is_overdue
-    ]
+    # Nearest due date first; among equals, as filed (rows came ordered by id).
+    overdue = PetitionList([pid for _due, pid in sorted(late, key=lambda x: x[0])])
+    due_soon = PetitionList([pid for _due, pid in sorted(soon_due, key=lambda x: x[0])])
     return Dashboard(
         scope=scope,
-        total=len(rows),
-        by_status=Counter(p.status for p in rows),
-        overdue=sorted((p for p in rows if states[p.id] == "overdue"), key=lambda p: p.next_due_on),
-        due_soon=sorted(
-            (p for p in rows if states[p.id] == "due_soon"), key=lambda p: p.next_due_on
-        ),
+        total=len(facts),
+        by_status=by_status,
+        overdue=overdue,
+        due_soon=due_soon,
         units=sorted(units.values(), key=lambda r: (-r.overdue, -r.assigned, r.unit.name)),
-        areas=sorted(areas.values(), key=lambda r: (-r.total, r.name)),
-        categories=sorted(categories.values(), key=lambda r: (-r.total, r.name)),
-        repeated=[r for r in _repeated() if r[0].id in {p.id for p in rows}],
-        rated=len(rated),
-        satisfied=sum(1 for p in rated if p.satisfied),
+        areas=sorted(by_area.values(), key=lambda r: (-r.total, r.name)),
+        categories=sorted(by_category.values(), key=lambda r: (-r.total, r.name)),
+        repeated=_repeated(scope),
+        rated=len(rated_ids),
+        satisfied=satisfied,
         reopened_unsatisfied=unsatisfied_reopened,
-        monthly=_months(rows),
-        items_overdue=overdue_items,
+        monthly=[(f"{m:02d}/{y}", filed[(y, m)], resolved_in[(y, m)]) for y, m in months],
+        items_overdue=_overdue_items(),
         remarks=list(
             db.session.scalars(
                 select(SupervisionRemark).order_by(SupervisionRemark.id.desc()).limit(10)
@@ -259,10 +394,34 @@ def build_dashboard(scope: Scope) -> Dashboard:
     )
 
 
-def _repeated():
+def _overdue_items() -> list[NoticeItem]:
+    """Overdue items of this ward's meetings (and of notices filed without a meeting)."""
+    ward = current_ward()
+    query = (
+        select(NoticeItem)
+        .join(ConclusionNotice, ConclusionNotice.id == NoticeItem.notice_id)
+        .outerjoin(Meeting, Meeting.id == ConclusionNotice.meeting_id)
+        .where(
+            NoticeItem.status.in_([ItemStatus.PENDING, ItemStatus.IN_PROGRESS]),
+            or_(
+                ConclusionNotice.meeting_id.is_(None),
+                Meeting.ward_id == (ward.id if ward is not None else None),
+            ),
+        )
+        .order_by(NoticeItem.id)
+    )
+    return [i for i in db.session.scalars(query) if i.is_overdue]
+
+
+def _repeated(scope: Scope) -> list[tuple[Petition, int, int]]:
     from portal.meetings.services import repeatedly_raised
 
-    return repeatedly_raised()
+    found = repeatedly_raised()
+    if not found:
+        return []
+    ids = {p.id for p, _times, _year in found}
+    kept = set(db.session.scalars(in_scope(select(Petition.id), scope).where(Petition.id.in_(ids))))
+    return [r for r in found if r[0].id in kept]
 
 
 # --- supervision remarks ----------------------------------------------------------------

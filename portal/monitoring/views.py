@@ -19,6 +19,7 @@ from portal.monitoring.forms import OverrideForm, RatingForm, RemarkForm, ScopeF
 from portal.monitoring.models import CalendarOverride
 from portal.petitions import services as petitions
 from portal.units.models import Unit
+from portal.units.services import active_units, current_ward
 from portal.web import render, see_other
 
 bp = Blueprint("monitoring", __name__)
@@ -44,14 +45,21 @@ def _scope() -> tuple[ScopeForm, services.Scope]:
 @staff_required()
 def dashboard():
     form, scope = _scope()
-    meetings = list(db.session.scalars(select(Meeting).order_by(Meeting.held_on.desc())))
+    ward = current_ward()
+    meetings = list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.ward_id == (ward.id if ward is not None else None))
+            .order_by(Meeting.held_on.desc())
+        )
+    )
     return render(
         "monitoring/dashboard.html",
         form=form,
         data=services.build_dashboard(scope),
         meetings=meetings,
         remark_form=RemarkForm() if current_user.role in SUPERVISORS else None,
-        units=list(db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.name))),
+        units=sorted(active_units(), key=lambda u: u.name),
     )
 
 

@@ -40,6 +40,7 @@ from portal.petitions.models import (
 from portal.text import fold, normalize, search_terms
 from portal.timeutil import local_today, utcnow
 from portal.units.models import Area, Unit, Ward
+from portal.units.services import current_ward
 
 S = Status
 
@@ -155,8 +156,21 @@ def normalize_code(text: str | None) -> str:
     return raw
 
 
+def in_current_ward(query: Select) -> Select:
+    """Only the petitions of the ward this deployment serves (``PORTAL_WARD_CODE``).
+
+    One database may hold every ward of a city: another ward's petitions never show,
+    and the ward-first indexes serve the query. No ward set up: no petitions.
+    """
+    ward = current_ward()
+    return query.where(Petition.ward_id == (ward.id if ward is not None else None))
+
+
 def get_by_code(code: str) -> Petition | None:
-    return db.session.scalar(select(Petition).where(Petition.code == normalize_code(code)))
+    """This ward's petition with the code; another ward's is not found (a 404)."""
+    return db.session.scalar(
+        in_current_ward(select(Petition)).where(Petition.code == normalize_code(code))
+    )
 
 
 def get_by_token(token: str) -> Petition | None:
@@ -276,8 +290,8 @@ def _assigned_to_unit(unit_id: int | None):
 
 
 def visible_query(user: User) -> Select:
-    """Petitions a staff member may see: all, or for unit staff their unit's only."""
-    query = select(Petition)
+    """Petitions of this ward a staff member may see: all, or for unit staff their unit's."""
+    query = in_current_ward(select(Petition))
     if user.role == Role.UNIT_STAFF:
         query = query.where(_assigned_to_unit(user.unit_id))
     return query
@@ -1058,12 +1072,14 @@ def apply_filter(query: Select, f: ListFilter) -> Select:
         query = query.where(due_soon_clause())
     for term in search_terms(f.q)[:8]:
         escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(
-            or_(
-                Petition.search_key.like(f"%{escaped}%", escape="\\"),
-                Petition.code == normalize_code(term),
-            )
-        )
+        matches = Petition.search_key.like(f"%{escaped}%", escape="\\")
+        code = normalize_code(term)
+        if any(c.isdigit() for c in code):
+            # Shaped like a code ("kn 2026 42"): the petition of that code too. Codes
+            # always hold digits, so other words skip this and leave the search to the
+            # trigram index alone.
+            matches = or_(matches, Petition.code == code)
+        query = query.where(matches)
     return query.order_by(*SORTS.get(f.sort, SORTS["newest"]))
 
 
@@ -1083,12 +1099,19 @@ def due_soon_limit() -> date:
 
 def due_state(petition: Petition) -> str | None:
     """ "overdue", "due_soon" or None, for an open petition."""
-    due = petition.next_due_on
-    if not petition.status.is_open or due is None:
+    return due_state_of(petition.status, petition.next_due_on)
+
+
+def due_state_of(
+    status: Status, next_due_on: date | None, *, today: date | None = None, soon=None
+) -> str | None:
+    """:func:`due_state` from a status and next due date; ``today`` and the due-soon
+    limit may be given when many petitions are judged at once."""
+    if not status.is_open or next_due_on is None:
         return None
-    if due < local_today():
+    if next_due_on < (today or local_today()):
         return "overdue"
-    if due <= due_soon_limit():
+    if next_due_on <= (soon or due_soon_limit()):
         return "due_soon"
     return None
 
@@ -1143,7 +1166,7 @@ def nearby_open(
         return []
     radius = float(radius_m if radius_m is not None else current_app.config["DUPLICATE_RADIUS_M"])
     south, west, north, east = geo.bounding_box(latitude, longitude, radius)
-    query = select(Petition).where(
+    query = in_current_ward(select(Petition)).where(
         Petition.category_id == category_id,
         Petition.status.in_(OPEN_STATUSES),
         Petition.latitude.between(south, north),

@@ -238,7 +238,7 @@ def _page(query, form: FilterForm):
 @bp.route("/kien-nghi")
 def public_list():
     form, criteria = _list_filter(staff=False)
-    query = services.apply_filter(select(Petition), criteria)
+    query = services.apply_filter(services.in_current_ward(select(Petition)), criteria)
     if criteria.status is None:
         query = query.where(Petition.status != Status.MERGED)
     return render(

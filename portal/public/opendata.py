@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.petitions.models import Petition
+from portal.petitions.services import in_current_ward
 from portal.timeutil import to_local
 
 LICENCE = "CC BY 4.0"
@@ -54,7 +55,7 @@ def _iso(moment) -> str | None:
 
 def _petitions():
     return db.session.scalars(
-        select(Petition)
+        in_current_ward(select(Petition))
         .order_by(Petition.id)
         .options(selectinload(Petition.events), selectinload(Petition.assignments))
     )

@@ -5,14 +5,17 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.petitions.models import Petition, Status
+from portal.petitions.services import in_current_ward
 
 
 def home_summary() -> dict:
     counts = dict(
-        db.session.execute(select(Petition.status, func.count()).group_by(Petition.status)).all()
+        db.session.execute(
+            in_current_ward(select(Petition.status, func.count())).group_by(Petition.status)
+        ).all()
     )
     recent = db.session.scalars(
-        select(Petition)
+        in_current_ward(select(Petition))
         .where(Petition.status != Status.MERGED)
         .order_by(Petition.created_at.desc(), Petition.id.desc())
         .limit(6)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from portal.extensions import db
 from portal.text import fold, normalize
@@ -60,7 +60,14 @@ def areas(ward: Ward | None) -> list[Area]:
 
 
 def active_units() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).where(Unit.active).order_by(Unit.level, Unit.name)))
+    """Active units of this ward, and those of no ward (higher levels, companies)."""
+    ward = current_ward()
+    mine = Unit.ward_id.is_(None)
+    if ward is not None:
+        mine = or_(mine, Unit.ward_id == ward.id)
+    return list(
+        db.session.scalars(select(Unit).where(Unit.active, mine).order_by(Unit.level, Unit.name))
+    )
 
 
 def unit_choices() -> list[tuple[int, str]]:
