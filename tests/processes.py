@@ -65,7 +65,7 @@ class AppServer:
         self.process: subprocess.Popen | None = None
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in __exit__
 
-    def start(self, timeout: float = 30) -> AppServer:
+    def start(self, timeout: float = 60) -> AppServer:
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -65,14 +65,14 @@ def test_the_app_recovers_by_itself_when_the_database_restarts(cluster, tmp_path
             while not stop.is_set():
                 started = time.monotonic()
                 try:
-                    status = requests.get(server.url + "/healthz", timeout=10).status_code
+                    status = requests.get(server.url + "/healthz", timeout=20).status_code
                 except requests.RequestException as error:
                     status = type(error).__name__
                 polls.append((started, status, time.monotonic() - started))
                 time.sleep(0.05)
 
         def file_petitions() -> None:
-            person = Resident(world_ids, timeout=10)
+            person = Resident(world_ids, timeout=20)
             n = 0
             while not stop.is_set() and n < 500:
                 n += 1
@@ -89,16 +89,16 @@ def test_the_app_recovers_by_itself_when_the_database_restarts(cluster, tmp_path
         for thread in workers:
             thread.start()
         try:
-            assert wait_for(lambda: any(s == 303 for _, s in filings), 15), filings
+            assert wait_for(lambda: any(s == 303 for _, s in filings), 60), filings
             went_down = time.monotonic()
             cluster.stop("immediate")  # a crash, as far as the app can tell
-            assert wait_for(lambda: any(t > went_down and s == 503 for t, s, _ in polls), 10), polls
+            assert wait_for(lambda: any(t > went_down and s == 503 for t, s, _ in polls), 30), polls
             time.sleep(1.0)  # down for a while, under load
             came_back = time.monotonic()
             cluster.start()
-            assert wait_for(lambda: any(t > came_back and s == 200 for t, s, _ in polls), 15), polls
+            assert wait_for(lambda: any(t > came_back and s == 200 for t, s, _ in polls), 30), polls
             recovered = time.monotonic()
-            assert wait_for(lambda: any(t > recovered and s == 303 for t, s in filings), 15), (
+            assert wait_for(lambda: any(t > recovered and s == 303 for t, s in filings), 30), (
                 filings
             )
         finally:
@@ -112,7 +112,7 @@ def test_the_app_recovers_by_itself_when_the_database_restarts(cluster, tmp_path
     after = [s for t, s, _ in polls if t > recovered]
     assert set(during) <= {200, 503} and 503 in during, (during, logs)  # 200: not noticed yet
     assert set(after) == {200}, (after, logs)
-    assert max(took for _, _, took in polls) < 5, "a health check hung"
+    assert max(took for _, _, took in polls) < 9, "a health check hung"
     statuses = {s for _, s in filings}
     assert statuses <= {303, 503}, (statuses, logs)  # never a 500, never a dropped connection
     print(  # the figures for the record (pytest -s)

@@ -477,4 +477,3 @@ def test_too_many_photos_on_the_private_page_are_refused(app, client, world):
     assert "tối đa 5 ảnh" in field_errors(response)
     assert count(Photo) == 0
     assert stored_files(app) == []
-
