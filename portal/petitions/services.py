@@ -40,7 +40,7 @@ from portal.petitions.models import (
 from portal.text import fold, normalize, search_terms
 from portal.timeutil import local_today, utcnow
 from portal.units.models import Area, Unit, Ward
-from portal.units.services import current_ward
+from portal.units.services import current_ward_id
 
 S = Status
 
@@ -162,14 +162,21 @@ def in_current_ward(query: Select) -> Select:
     One database may hold every ward of a city: another ward's petitions never show,
     and the ward-first indexes serve the query. No ward set up: no petitions.
     """
-    ward = current_ward()
-    return query.where(Petition.ward_id == (ward.id if ward is not None else None))
+    return query.where(Petition.ward_id == current_ward_id())
 
 
 def get_by_code(code: str) -> Petition | None:
     """This ward's petition with the code; another ward's is not found (a 404)."""
     return db.session.scalar(
         in_current_ward(select(Petition)).where(Petition.code == normalize_code(code))
+    )
+
+
+def find_code(code: str) -> str | None:
+    """The code of this ward's petition with the code as typed, or None (lookup only
+    needs to know it exists: no row is loaded)."""
+    return db.session.scalar(
+        in_current_ward(select(Petition.code)).where(Petition.code == normalize_code(code))
     )
 
 

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role
@@ -31,7 +32,7 @@ from portal.petitions.forms import (
     FilterForm,
     PetitionForm,
 )
-from portal.petitions.models import Category, Petition, Photo, Status
+from portal.petitions.models import Assignment, Category, Petition, Photo, Status
 from portal.storage import get_storage
 from portal.units.models import Area, Unit
 from portal.units.services import area_choices, current_ward, unit_choices
@@ -226,6 +227,12 @@ def _list_filter(*, staff: bool) -> tuple[FilterForm, services.ListFilter]:
 
 
 def _page(query, form: FilterForm):
+    # What a row of the list shows, in one query per relation rather than one per row.
+    query = query.options(
+        selectinload(Petition.area),
+        selectinload(Petition.category),
+        selectinload(Petition.assignments).selectinload(Assignment.unit),
+    )
     return db.paginate(
         query,
         # Bounded: a page number beyond any list is just an empty page, never an overflow.

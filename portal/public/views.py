@@ -23,9 +23,9 @@ def home():
 def lookup():
     form = LookupForm(request.args)
     if request.args and form.validate():
-        petition = petitions.get_by_code(form.ma.data)
-        if petition is not None:
-            return see_other(url_for("petitions.public_page", code=petition.code))
+        code = petitions.find_code(form.ma.data)
+        if code is not None:
+            return see_other(url_for("petitions.public_page", code=code))
         form.ma.errors.append(services.not_found_message(form.ma.data))
         return render("public/lookup.html", form=form, status=404)
     status = 422 if request.args else 200

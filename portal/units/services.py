@@ -17,6 +17,19 @@ def current_ward() -> Ward | None:
     return g.ward
 
 
+def current_ward_id() -> int | None:
+    """The id of :func:`current_ward`, remembered by the application once the ward exists
+    (a ward's id never changes), so that scoping a query costs no extra round trip."""
+    code = current_app.config["PORTAL_WARD_CODE"]
+    known = current_app.extensions.setdefault("portal_ward_ids", {})
+    if code not in known:
+        ward = current_ward()
+        if ward is None:
+            return None
+        known[code] = ward.id
+    return known[code]
+
+
 class UnknownWardCode(LookupError):
     pass
 
