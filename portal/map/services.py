@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, and_, cast, func, or_, select
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
 from portal.petitions.models import Category, Petition, Status
@@ -210,18 +210,18 @@ def areas_geojson(ward: Ward | None) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def petition_feature(petition: Petition, url: str) -> dict:
+def _feature(code, title, status, status_label, category, latitude, longitude, url) -> dict:
     """Only public fields: never the petitioner's name, phone, email or address."""
     return {
         "type": "Feature",
-        "id": petition.code,
-        "geometry": {"type": "Point", "coordinates": [petition.longitude, petition.latitude]},
+        "id": code,
+        "geometry": {"type": "Point", "coordinates": [longitude, latitude]},
         "properties": {
-            "code": petition.code,
-            "title": petition.title,
-            "status": petition.status.value,
-            "status_label": petition.status.label,
-            "category": petition.category.label,
+            "code": code,
+            "title": title,
+            "status": status.value,
+            "status_label": status_label,
+            "category": category,
             "url": url,
         },
     }
@@ -295,32 +295,48 @@ def petitions_geojson(
     """Petitions as points, or counts per grid cell below AGGREGATE_BELOW_ZOOM."""
     if zoom is not None and zoom < AGGREGATE_BELOW_ZOOM:
         return _cells_geojson(f, bbox, zoom)
-    rows = list(
-        db.session.scalars(
-            _located(filtered(f), bbox)
-            .options(
-                # Up to 2,000 rows: only the columns a feature carries.
-                load_only(
+    # Up to 2,000 rows: the columns a feature carries, as plain rows (no ORM objects),
+    # labels looked up once per status and category.
+    rows = db.session.execute(
+        _located(
+            filtered(
+                f,
+                base=select(
                     Petition.code,
                     Petition.title,
                     Petition.status,
                     Petition.category_id,
                     Petition.latitude,
                     Petition.longitude,
-                    Petition.created_at,
                 ),
-                selectinload(Petition.category),
-            )
-            .order_by(Petition.created_at.desc(), Petition.id.desc())
-            .limit(MAX_FEATURES + 1)
+            ),
+            bbox,
         )
-    )
-    truncated = len(rows) > MAX_FEATURES
+        .order_by(Petition.created_at.desc(), Petition.id.desc())
+        .limit(MAX_FEATURES + 1)
+    ).all()
+    categories = {c.id: c.label for c in db.session.scalars(select(Category))}
+    status_labels = {status: status.label for status in Status}
+    features = []
+    for code, title, status, category_id, latitude, longitude in rows[:MAX_FEATURES]:
+        status = Status(status)
+        features.append(
+            _feature(
+                code,
+                title,
+                status,
+                status_labels[status],
+                categories[category_id],
+                latitude,
+                longitude,
+                url_for_code(code),
+            )
+        )
     return {
         "type": "FeatureCollection",
         "aggregated": False,
-        "truncated": truncated,
-        "features": [petition_feature(p, url_for_code(p.code)) for p in rows[:MAX_FEATURES]],
+        "truncated": len(rows) > MAX_FEATURES,
+        "features": features,
     }
 
 

@@ -346,6 +346,17 @@ def save_notice(
         )
     if not normalize(draft.title):
         raise MeetingError(_l("Hãy nhập trích yếu của thông báo."), field="title")
+    # What the columns hold; said here rather than lost in a database error.
+    too_long = [
+        (_l("Số, ký hiệu"), normalize(draft.number), 60),
+        (_l("Cơ quan ban hành"), normalize(draft.issuer), 300),
+        *((_l("Số thứ tự mục"), ref, 40) for ref in refs),
+    ]
+    for label, value, limit in too_long:
+        if value and len(value) > limit:
+            raise MeetingError(
+                _l("%(label)s tối đa %(n)d ký tự.", label=label, n=limit), field="items"
+            )
     notice = ConclusionNotice(
         meeting=meeting,
         number=normalize(draft.number) or None,
@@ -354,7 +365,8 @@ def save_notice(
         title=normalize(draft.title),
         meeting_date=_parse_iso(draft.meeting_date),
         full_text=draft.full_text,
-        source_filename=draft.source_filename,
+        # Informative only: the end of a very long name, where its extension is.
+        source_filename=(draft.source_filename or "")[-255:] or None,
         created_by_id=actor.id if actor else None,
     )
     db.session.add(notice)
@@ -368,7 +380,7 @@ def save_notice(
             persons=entry.persons,
             deadlines=entry.deadlines,
             recurrences=entry.recurrences,
-            responsible_person=entry.persons[0] if entry.persons else None,
+            responsible_person=entry.persons[0][:200] if entry.persons else None,
         )
         db.session.add(item)
         seen: set[int] = set()
@@ -378,7 +390,8 @@ def save_notice(
                 continue
             seen.add(unit.id)
             role = AssignmentRole.LEAD if named.role == "lead" else AssignmentRole.SUPPORT
-            item.units.append(NoticeItemUnit(unit=unit, role=role, as_written=named.text or None))
+            as_written = (named.text or "")[:300] or None
+            item.units.append(NoticeItemUnit(unit=unit, role=role, as_written=as_written))
         db.session.add(
             NoticeItemEvent(
                 item=item,
@@ -400,7 +413,7 @@ def _chosen_unit(named: DraftUnit, created: dict[str, Unit]) -> Unit | None:
             existing = match_unit(named.name)
             if existing is None:
                 existing = Unit(
-                    name=normalize(named.name),
+                    name=normalize(named.name)[:300],
                     level=UnitLevel.ENTERPRISE
                     if fold(named.name).startswith("cong ty")
                     else UnitLevel.WARD,
@@ -410,7 +423,7 @@ def _chosen_unit(named: DraftUnit, created: dict[str, Unit]) -> Unit | None:
                 db.session.flush()
             created[key] = existing
         return created[key]
-    if named.choice and named.choice.isdigit():
+    if named.choice and named.choice.isdecimal():  # isdigit() takes "²", which int() refuses
         return db.session.get(Unit, int(named.choice))
     return None
 

@@ -250,8 +250,8 @@ def _draft_from_request() -> services.Draft:
     try:
         data = json.loads(request.form.get("draft", ""))
         draft = services.Draft.from_dict(data)
-    except (ValueError, TypeError, KeyError):
-        abort(400)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        abort(400)  # not a draft this screen made (any JSON can be posted)
     for name in ("number", "issued_on", "issuer", "title", "meeting_date"):
         if name in request.form:
             setattr(draft, name, request.form[name].strip() or None)
@@ -276,7 +276,7 @@ def review_notice():
     draft = _draft_from_request()
     meeting_id = request.form.get("meeting_id", type=int)
     op, _sep, arg = request.form.get("op", "update").partition(":")
-    index = int(arg) if arg.isdigit() and int(arg) < len(draft.items) else None
+    index = int(arg) if arg.isdecimal() and int(arg) < len(draft.items) else None
     errors: dict[str, str] = {}
     try:
         if op == "split" and index is not None:

@@ -31,7 +31,7 @@ def _scope() -> tuple[ScopeForm, services.Scope]:
     form = ScopeForm(request.args)
     form.validate()
     meeting = None
-    if form.meeting.data and form.meeting.data.isdigit():
+    if form.meeting.data and form.meeting.data.isdecimal():  # isdigit() takes "²"
         meeting = db.session.get(Meeting, int(form.meeting.data))
     scope = services.Scope(
         start=form.tu.data if not form.tu.errors else None,
@@ -98,12 +98,12 @@ def add_remark():
     petition = petitions.get_by_code(form.petition_code.data) if form.petition_code.data else None
     item = (
         db.session.get(NoticeItem, int(form.item_id.data))
-        if (form.item_id.data or "").isdigit()
+        if (form.item_id.data or "").isdecimal()
         else None
     )
     unit = (
         db.session.get(Unit, int(form.unit_id.data))
-        if (form.unit_id.data or "").isdigit()
+        if (form.unit_id.data or "").isdecimal()
         else None
     )
     try:

@@ -141,6 +141,11 @@ def next_code(prefix: str, year: int) -> str:
     return f"{key}-{value:05d}"
 
 
+def _digits(text: str) -> bool:
+    """0–9 only: ``str.isdigit`` also takes "²", which ``int`` refuses."""
+    return text.isascii() and text.isdecimal()
+
+
 def normalize_code(text: str | None) -> str:
     """Tolerate case, spaces and missing dashes: " kn 2026 42 " -> "KN-2026-00042"."""
     raw = "".join((text or "").split()).upper().replace("_", "-")
@@ -149,9 +154,9 @@ def normalize_code(text: str | None) -> str:
         token = parts[0]
         prefix = "".join(c for c in token if c.isalpha())
         digits = token[len(prefix) :]
-        if len(digits) > 4 and digits.isdigit():
+        if len(digits) > 4 and _digits(digits):
             parts = [prefix, digits[:4], digits[4:]]
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+    if len(parts) == 3 and _digits(parts[1]) and _digits(parts[2]):
         return f"{parts[0]}-{parts[1]}-{int(parts[2]):05d}"
     return raw
 
