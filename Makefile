@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint format bench weight install translations i18n-update migrate seed clean
+.PHONY: run test lint format bench bench-data weight install translations i18n-update migrate seed clean
 
 $(BIN)/activate: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Cần Python 3.11 ($(PYTHON))"; exit 1; }
@@ -38,6 +38,16 @@ run: seed
 
 test: translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# City-sized benchmark (not part of `make test`; needs Debian's wrk and PostgreSQL on
+# 127.0.0.1): builds the database "bench" (1M petitions, 100 wards) when it is missing,
+# then serves one ward with gunicorn and drives it with wrk. See docs/performance.md.
+bench: translations
+	@command -v wrk >/dev/null 2>&1 || { echo "wrk is missing: apt-get install wrk"; exit 2; }
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+bench-data: install
+	$(BIN)/python scripts/bench_data.py $(BENCH_DATA_ARGS)
 
 # Cold-load weight of the public petition page and the lookup page in Chromium (demo ward).
 weight: translations
