@@ -9,12 +9,29 @@ dashboard) are one ward's petitions: composite indexes lead with ward_id, and re
 the index on ward_id alone. Search is a substring match on the accent-free
 ``search_key``: on PostgreSQL a GIN index of (ward_id, search_key gin_trgm_ops) serves it
 (pg_trgm, and btree_gin for ward_id), so that a common word costs what one ward holds,
-not what the city holds; SQLite has no such index (its wards are small) and gets none. The dashboard counts one ward's ratings through
+not what the city holds; SQLite has no such index (its wards are small) and gets none.
+On PostgreSQL the (ward_id, status, created_at) index also carries the columns the
+dashboard counts, and a partial index carries each petition's active lead unit, so the
+dashboard of a ward reads indexes only. The dashboard counts one ward's ratings through
 a small partial index on the timeline.
 """
 import sqlalchemy as sa
 from alembic import op
 
+
+# What the dashboard reads of each petition in scope, carried by an index on PostgreSQL
+# (a copy of portal.petitions.models.DASHBOARD_COLUMNS: migrations do not import models).
+DASHBOARD_COLUMNS = [
+    "id",
+    "area_id",
+    "category_id",
+    "outcome",
+    "resolved_at",
+    "expected_on",
+    "resolve_due_on",
+    "reply_due_on",
+    "satisfied",
+]
 
 # revision identifiers, used by Alembic.
 revision = "0008_search_trgm"
@@ -28,9 +45,19 @@ def upgrade():
         batch_op.drop_index("ix_petition_ward_id")
         batch_op.create_index("ix_petition_ward_created", ["ward_id", "created_at", "id"])
         batch_op.create_index(
-            "ix_petition_ward_status_created", ["ward_id", "status", "created_at"]
+            "ix_petition_ward_status_created",
+            ["ward_id", "status", "created_at"],
+            postgresql_include=DASHBOARD_COLUMNS,
         )
         batch_op.create_index("ix_petition_ward_location", ["ward_id", "latitude", "longitude"])
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_assignment_active_lead",
+            ["petition_id"],
+            postgresql_include=["unit_id"],
+            postgresql_where=sa.text("ended_at IS NULL AND role = 'LEAD'"),
+            sqlite_where=sa.text("ended_at IS NULL AND role = 'LEAD'"),
+        )
     with op.batch_alter_table("petition_event", schema=None) as batch_op:
         batch_op.create_index(
             "ix_petition_event_rated",
@@ -56,6 +83,8 @@ def downgrade():
         # The extensions stay: other objects may use them.
     with op.batch_alter_table("petition_event", schema=None) as batch_op:
         batch_op.drop_index("ix_petition_event_rated")
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.drop_index("ix_assignment_active_lead")
     with op.batch_alter_table("petition", schema=None) as batch_op:
         batch_op.drop_index("ix_petition_ward_location")
         batch_op.drop_index("ix_petition_ward_status_created")
