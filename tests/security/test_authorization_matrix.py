@@ -432,6 +432,7 @@ def test_authorization_matrix(app, database_url):
         if number:
             db.session.remove()
             g.__dict__.clear()  # the ward of the world before, kept for this context
+            app.extensions.pop("portal_ward_ids", None)  # and its id, kept by the app
             _reset_schema(app, database_url)
         wrong += _check_role(app, role)
     assert not wrong, "\n".join(wrong)

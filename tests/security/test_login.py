@@ -305,3 +305,25 @@ def test_private_links_are_compared_in_constant_time(world, monkeypatch):
     assert calls == [(petition.private_token, petition.private_token)]
     assert services.get_by_token(petition.private_token[:-1] + "x") is None
     assert services.get_by_token("x" * 500) is None
+
+
+def test_api_keys_are_stored_hashed_and_compared_in_constant_time(world, monkeypatch):
+    import secrets
+
+    from portal.api import services as api
+
+    client, key = api.issue_key("Ứng dụng phản ánh của thành phố")
+    db.session.commit()
+    assert key not in client.key_hash and client.key_prefix == key[:12]
+    real = secrets.compare_digest
+    calls = []
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(api.secrets, "compare_digest", spy)
+    assert api.client_for_key(key) is client
+    assert calls == [(client.key_hash, client.key_hash)]  # hashes, never the key itself
+    assert api.client_for_key(key[:-1] + ("x" if key[-1] != "x" else "y")) is None
+    assert api.client_for_key("x" * 5000) is None
