@@ -272,7 +272,7 @@ def build_dashboard(scope: Scope) -> Dashboard:
     ).all()
     today, soon = local_today(), petitions.due_soon_limit()
     months = _last_months()
-    month_set = set(months)
+    since = _utc_bound(date(*months[0], 1), end=False)  # the first month shown, in UTC
     area_names = {a.id: a.name for a in ward_areas(current_ward())}
     category_names = {c.id: c.label for c in db.session.scalars(select(Category))}
     by_status: Counter = Counter()
@@ -339,10 +339,11 @@ def build_dashboard(scope: Scope) -> Dashboard:
         if is_satisfied is not None:
             rated_ids.append(pid)
             satisfied += bool(is_satisfied)
-        local_created = to_local(created_at)
-        if (local_created.year, local_created.month) in month_set:
+        # Months shown only (earlier moments cannot fall in them: no conversion needed).
+        if created_at >= since:
+            local_created = to_local(created_at)
             filed[(local_created.year, local_created.month)] += 1
-        if resolved_at is not None:
+        if resolved_at is not None and resolved_at >= since:
             local_resolved_at = to_local(resolved_at)
             resolved_in[(local_resolved_at.year, local_resolved_at.month)] += 1
     # Working days for every resolved petition at once.

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, or_, select, update
@@ -1103,10 +1103,17 @@ def status_counts(query: Select, *, unit_id: int | None = None) -> dict[Status, 
 
 
 def due_soon_limit() -> date:
-    """The last day that still counts as "due soon": N working days from today."""
-    return work_calendar.add_working_days(
-        local_today(), current_app.config["DUE_SOON_DAYS"], work_calendar.overrides()
-    )
+    """The last day that still counts as "due soon": N working days from today.
+
+    Remembered for the request (per day), as badges ask it once per row of a list.
+    """
+    today, days = local_today(), current_app.config["DUE_SOON_DAYS"]
+    known = g.setdefault("due_soon_limits", {})
+    if (today, days) not in known:
+        known[(today, days)] = work_calendar.add_working_days(
+            today, days, work_calendar.overrides()
+        )
+    return known[(today, days)]
 
 
 def due_state(petition: Petition) -> str | None:
