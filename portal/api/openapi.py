@@ -11,12 +11,14 @@ FORMAT = {
     "description": "json or xml (the XML uses the GeoReport v2 element names)",
     "schema": {"type": "string", "enum": ["json", "xml"]},
 }
+# Text a person or a program typed never holds a NUL; every such parameter is a 400.
+NO_NUL = "^[^\\x00]*$"
 JURISDICTION = {
     "name": "jurisdiction_id",
     "in": "query",
     "required": False,
     "description": "Optional; when given it must be the ward's official code.",
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": NO_NUL},
 }
 
 
@@ -30,7 +32,7 @@ def _query(name: str, description: str, **schema) -> dict:
         "in": "query",
         "required": False,
         "description": description,
-        "schema": {"type": "string", **schema},
+        "schema": {"type": "string", "pattern": NO_NUL, **schema},
     }
 
 
@@ -46,7 +48,7 @@ def _ok(schema_ref: str, description: str) -> dict:
 
 def _errors(*codes: int) -> dict:
     meaning = {
-        400: "Invalid parameters",
+        400: "Invalid parameters (a NUL character in any of them, among others)",
         403: "Missing, wrong or revoked api_key",
         404: "Not found",
         429: "Too many requests",
@@ -115,7 +117,7 @@ DOCUMENT = {
                 "parameters": [FORMAT, JURISDICTION],
                 "responses": {
                     "200": _ok("#/components/schemas/Services", "Services"),
-                    **_errors(404),
+                    **_errors(400, 404),
                 },
             }
         },
@@ -127,14 +129,14 @@ DOCUMENT = {
                         "name": "service_code",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "pattern": NO_NUL},
                     },
                     FORMAT,
                     JURISDICTION,
                 ],
                 "responses": {
                     "200": _ok("#/components/schemas/ServiceDefinition", "Definition"),
-                    **_errors(404),
+                    **_errors(400, 404),
                 },
             }
         },
@@ -197,14 +199,14 @@ DOCUMENT = {
                         "name": "service_request_id",
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "pattern": NO_NUL},
                     },
                     FORMAT,
                     JURISDICTION,
                 ],
                 "responses": {
                     "200": _ok("#/components/schemas/ServiceRequests", "Request"),
-                    **_errors(404),
+                    **_errors(400, 404),
                 },
             }
         },
@@ -212,13 +214,18 @@ DOCUMENT = {
             "get": {
                 "summary": "The service_request_id for a token (null until staff accept it)",
                 "parameters": [
-                    {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {
+                        "name": "token",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": NO_NUL},
+                    },
                     FORMAT,
                     JURISDICTION,
                 ],
                 "responses": {
                     "200": _ok("#/components/schemas/Tokens", "Token"),
-                    **_errors(404),
+                    **_errors(400, 404),
                 },
             }
         },
