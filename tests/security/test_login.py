@@ -303,7 +303,8 @@ def test_private_links_are_compared_in_constant_time(world, monkeypatch):
     monkeypatch.setattr(services.secrets, "compare_digest", spy)
     assert services.get_by_token(petition.private_token) is petition
     assert calls == [(petition.private_token, petition.private_token)]
-    assert services.get_by_token(petition.private_token[:-1] + "x") is None
+    token = petition.private_token
+    assert services.get_by_token(token[:-1] + ("y" if token.endswith("x") else "x")) is None
     assert services.get_by_token("x" * 500) is None
 
 
