@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from portal.accounts.models import Role, User
@@ -66,10 +67,12 @@ def _json_download(payload: dict, filename: str) -> Response:
 # --- the privacy notice -------------------------------------------------------------------
 
 
+@bp.app_template_global("retention_period")
 def _period(days: int) -> str:
+    """730 -> "2 năm" / "2 years"; 100 -> "100 ngày" / "100 days"."""
     if days % 365 == 0:
-        return _("%(n)d năm", n=days // 365)
-    return _("%(n)d ngày", n=days)
+        return ngettext("%(num)d năm", "%(num)d năm", days // 365)
+    return ngettext("%(num)d ngày", "%(num)d ngày", days)
 
 
 def _host(url: str) -> str:
