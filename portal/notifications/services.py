@@ -434,7 +434,8 @@ def on_petition_merged(petition: Petition, event: PetitionEvent | None = None, *
     Their follows are confirmed at once: they already asked to hear about this problem.
     Their choices carry over: someone who unsubscribed from the surviving petition stays
     unsubscribed, a petitioner who stopped the merged petition's messages and a co-signer
-    who unsubscribed from its follow are not subscribed again.
+    who unsubscribed from its follow are not subscribed again, and a co-signer who never
+    confirmed their address (double opt-in) gets no mail here either.
     """
     if event is None or _suppressed.get() or event.to_status != Status.MERGED:
         return
@@ -445,11 +446,11 @@ def on_petition_merged(petition: Petition, event: PetitionEvent | None = None, *
         into = db.session.scalar(select(Petition).where(Petition.code == into_code))
         if into is None or into.id is None:
             return
-        locales, stopped = {}, set()
+        locales, confirmed = {}, set()
         for follow in db.session.scalars(select(Follow).where(Follow.petition_id == petition.id)):
             locales[follow.email] = follow.locale
-            if follow.unsubscribed_at is not None:
-                stopped.add(follow.email)
+            if follow.confirmed_at is not None and follow.unsubscribed_at is None:
+                confirmed.add(follow.email)
         emails = []
         petitioner = normalize_email(petition.petitioner_email)
         if petitioner and not opted_out(petitioner, f"petition:{petition.code}"):
@@ -467,7 +468,7 @@ def on_petition_merged(petition: Petition, event: PetitionEvent | None = None, *
                         .order_by(CoSignature.id)
                     )
                 )
-                if email not in stopped
+                if email in confirmed
             ]
     seen: set[str] = set()
     for email in emails:

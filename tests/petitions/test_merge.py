@@ -272,3 +272,32 @@ def test_e_mail_choices_carry_over_to_the_survivor(client, world):
     assert len(updates) == 1 and merged.code in updates[0].body_text
     for secret in ("Phạm Thị Gộp", "0911222333", "pham.gop@example.vn"):
         assert secret not in updates[0].body_text
+
+
+def test_a_co_signer_who_never_confirmed_their_address_gets_no_mail(client, world):
+    survivor = factories.file(world, **SURVIVOR_PETITIONER)
+    merged = factories.file(world, point=NEAR, **MERGED_PETITIONER)
+    co_sign(client, merged, email="chua.xac.nhan@example.vn")
+    co_sign(client, merged, email="da.xac.nhan@example.vn")
+    merged = get(merged.code)
+    for follow in db.session.scalars(select(Follow).where(Follow.petition_id == merged.id)):
+        if follow.email == "da.xac.nhan@example.vn":
+            follow.confirmed_at = merged.created_at
+    db.session.commit()
+
+    services.merge(merged, world.users["ward_staff"], into=get(survivor.code))
+    db.session.commit()
+
+    survivor = get(survivor.code)
+    # Both still count as people with the problem…
+    emails = {s.email for s in signatures(survivor.id)}
+    assert {"chua.xac.nhan@example.vn", "da.xac.nhan@example.vn"} <= emails
+    # …but an address nobody confirmed is not written to: double opt-in holds.
+    follows = db.session.scalars(select(Follow).where(Follow.petition_id == survivor.id)).all()
+    assert "chua.xac.nhan@example.vn" not in {f.email for f in follows}
+    told = set(
+        db.session.scalars(
+            select(Notification.recipient).where(Notification.kind == NotificationKind.MERGED)
+        )
+    )
+    assert "chua.xac.nhan@example.vn" not in told and "da.xac.nhan@example.vn" in told
