@@ -329,10 +329,11 @@ def run_wrk(args, port: int, endpoint: Endpoint, client: Client, workdir: Path, 
             cookie=client.cookie_header if endpoint.cookie else None,
         )
     )
+    connections = endpoint.connections or args.connections
     command = [
         args.wrk,
-        f"-t{args.threads}",
-        f"-c{endpoint.connections or args.connections}",
+        f"-t{min(args.threads, connections)}",  # wrk wants a connection per thread
+        f"-c{connections}",
         f"-d{seconds}s",
         "--timeout",
         "10s",
@@ -378,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
-    parser.add_argument("--dashboard-connections", type=int, default=2)
+    parser.add_argument(
+        "--dashboard-connections", type=int, default=1, help="staff opening it at once"
+    )
     parser.add_argument("--only", help="comma-separated endpoint names (bare always runs)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--wrk", default=shutil.which("wrk"))

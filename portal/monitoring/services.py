@@ -193,6 +193,29 @@ def _last_months(count: int = 12) -> list[tuple[int, int]]:
     return list(reversed(months))
 
 
+class _LocalDates:
+    """``to_local(moment).date()`` for thousands of naive UTC moments.
+
+    The offset from UTC is looked up once per UTC day (at its start and its end: a day
+    whose offset changes, none in Vietnam since 1975, falls back to ``to_local``).
+    """
+
+    def __init__(self):
+        self._offsets: dict[date, timedelta | None] = {}
+
+    def __call__(self, moment: datetime) -> date:
+        day = moment.date()
+        offset = self._offsets.get(day, False)
+        if offset is False:
+            start = datetime.combine(day, time.min)
+            first = to_local(start).utcoffset()
+            last = to_local(start + timedelta(hours=23, minutes=59, seconds=59)).utcoffset()
+            offset = self._offsets[day] = first if first == last else None
+        if offset is None:
+            return to_local(moment).date()
+        return (moment + offset).date()
+
+
 def _active_lead():
     """The petition's lead unit now (there is at most one active lead assignment)."""
     return and_(
@@ -271,6 +294,11 @@ def build_dashboard(scope: Scope) -> Dashboard:
         ).order_by(Petition.id)
     ).all()
     today, soon = local_today(), petitions.due_soon_limit()
+    local_date = _LocalDates()
+    open_statuses = frozenset(petitions.OPEN_STATUSES)
+    done_statuses = (Status.RESOLVED, Status.CLOSED)
+    done_outcomes = (Outcome.DONE, None)
+    combos: Counter = Counter()  # (area, category, status, done, overdue) -> petitions
     months = _last_months()
     since = _utc_bound(date(*months[0], 1), end=False)  # the first month shown, in UTC
     area_names = {a.id: a.name for a in ward_areas(current_ward())}
@@ -299,53 +327,54 @@ def build_dashboard(scope: Scope) -> Dashboard:
         is_satisfied,
         unit_id,
     ) in facts:
-        status = Status(status)
-        done = (
-            status in (Status.RESOLVED, Status.CLOSED)
-            and outcome in (Outcome.DONE, None)
-            and resolved_at is not None
-        )
+        done = status in done_statuses and outcome in done_outcomes and resolved_at is not None
         due_on = expected_on or resolve_due_on
-        next_due_on = next_due(status, due_on, reply_due_on)
-        state = petitions.due_state_of(status, next_due_on, today=today, soon=soon)
-        overdue = state == "overdue"
-        if overdue:
-            late.append((next_due_on, pid))
-        elif state == "due_soon":
-            soon_due.append((next_due_on, pid))
-        by_status[status] += 1
+        overdue = False
+        if status in open_statuses:  # due_state is None for the others
+            next_due_on = next_due(status, due_on, reply_due_on)
+            state = petitions.due_state_of(status, next_due_on, today=today, soon=soon)
+            if state == "overdue":
+                overdue = True
+                late.append((next_due_on, pid))
+            elif state == "due_soon":
+                soon_due.append((next_due_on, pid))
+        combos[(area_id, category_id, status, done, overdue)] += 1
         if unit_id is not None:
             row = units.get(unit_id) or units.setdefault(unit_id, UnitRow(unit=None))
             row.assigned += 1
             row.overdue += overdue
             if done:
                 row.resolved += 1
-                local_resolved = to_local(resolved_at).date()
+                local_resolved = local_date(resolved_at)
                 row.on_time += bool(due_on and local_resolved <= due_on)
-                resolved_spans.append((row, to_local(created_at).date(), local_resolved))
-        for key, name, table in (
-            (
-                area_id,
-                area_names.get(area_id) if area_id is not None else str(_l("Chưa xác định")),
-                by_area,
-            ),
-            (category_id, category_names.get(category_id), by_category),
-        ):
-            group = table.get(key) or table.setdefault(key, GroupRow(key=key, name=name))
-            group.total += 1
-            group.open += status.is_open
-            group.resolved += done
-            group.overdue += overdue
+                resolved_spans.append((row, local_date(created_at), local_resolved))
         if is_satisfied is not None:
             rated_ids.append(pid)
             satisfied += bool(is_satisfied)
         # Months shown only (earlier moments cannot fall in them: no conversion needed).
         if created_at >= since:
-            local_created = to_local(created_at)
+            local_created = local_date(created_at)
             filed[(local_created.year, local_created.month)] += 1
         if resolved_at is not None and resolved_at >= since:
-            local_resolved_at = to_local(resolved_at)
+            local_resolved_at = local_date(resolved_at)
             resolved_in[(local_resolved_at.year, local_resolved_at.month)] += 1
+    # Residential groups, categories and statuses from the few distinct combinations.
+    unknown_area = str(_l("Chưa xác định"))
+    for (area_id, category_id, status, done, overdue), n in combos.items():
+        by_status[status] += n
+        for key, name, table in (
+            (
+                area_id,
+                area_names.get(area_id) if area_id is not None else unknown_area,
+                by_area,
+            ),
+            (category_id, category_names.get(category_id), by_category),
+        ):
+            group = table.get(key) or table.setdefault(key, GroupRow(key=key, name=name))
+            group.total += n
+            group.open += n if status in open_statuses else 0
+            group.resolved += n if done else 0
+            group.overdue += n if overdue else 0
     # Working days for every resolved petition at once.
     spans = work_calendar.working_days_between_many(
         [(start, end) for _row, start, end in resolved_spans], work_calendar.overrides()
