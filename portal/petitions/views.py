@@ -16,7 +16,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -226,20 +227,38 @@ def _list_filter(*, staff: bool) -> tuple[FilterForm, services.ListFilter]:
     return form, criteria
 
 
-def _page(query, form: FilterForm):
+class CountedPagination(SelectPagination):
+    """A page and the total in one query (``count(*) OVER ()``), for searches: the
+    trigram index is then read once, not once for the rows and again for the count."""
+
+    def _query_items(self) -> list:
+        select_ = self._query_args["select"].add_columns(func.count().over())
+        select_ = select_.limit(self.per_page).offset(self._query_offset)
+        rows = self._query_args["session"].execute(select_).all()
+        self._total = rows[0][-1] if rows else None
+        return [row[0] for row in rows]
+
+    def _query_count(self) -> int:
+        if self._total is not None:
+            return self._total
+        return super()._query_count()  # past the last page: count as usual
+
+
+def _page(query, form: FilterForm, *, search: bool = False):
     # What a row of the list shows, in one query per relation rather than one per row.
     query = query.options(
         selectinload(Petition.area),
         selectinload(Petition.category),
         selectinload(Petition.assignments).selectinload(Assignment.unit),
     )
-    return db.paginate(
-        query,
-        # Bounded: a page number beyond any list is just an empty page, never an overflow.
-        page=min(max(form.page.data or 1, 1), MAX_PAGE) if not form.page.errors else 1,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    # Bounded: a page number beyond any list is just an empty page, never an overflow.
+    page = min(max(form.page.data or 1, 1), MAX_PAGE) if not form.page.errors else 1
+    per_page = current_app.config["PAGE_SIZE"]
+    if search:
+        return CountedPagination(
+            select=query, session=db.session(), page=page, per_page=per_page, error_out=False
+        )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
 
 
 @bp.route("/kien-nghi")
@@ -253,7 +272,7 @@ def public_list():
         fragment="petitions/_results.html",
         targets=["results"],
         form=form,
-        page=_page(query, form),
+        page=_page(query, form, search=bool(criteria.q and criteria.q.strip())),
     )
 
 
@@ -404,7 +423,11 @@ def inbox():
         fragment="staff/_results.html",
         targets=["results"],
         form=form,
-        page=_page(services.apply_filter(visible, criteria), form),
+        page=_page(
+            services.apply_filter(visible, criteria),
+            form,
+            search=bool(criteria.q and criteria.q.strip()),
+        ),
         counts=services.status_counts(visible, unit_id=criteria.unit_id),
     )
 
