@@ -13,7 +13,7 @@ from portal.accounts.models import Role, User
 from portal.extensions import db
 from portal.timeutil import utcnow
 from portal.units.models import Unit, Ward
-from portal.units.services import current_ward
+from portal.units.services import current_ward_id
 from portal.web import htmx_login_redirect
 
 STAFF_ROLES = frozenset(Role)
@@ -83,8 +83,9 @@ def belongs_here(user: User) -> bool:
     """
     if user.ward_id is None:
         return True
-    ward = current_ward()
-    return ward is not None and user.ward_id == ward.id
+    # The id the application remembers: no query on every request of a logged-in user.
+    ward_id = current_ward_id()
+    return ward_id is not None and user.ward_id == ward_id
 
 
 def _spend_hash_time(password: str) -> None:
