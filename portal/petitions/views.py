@@ -19,7 +19,7 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.accounts.models import Role
@@ -245,11 +245,12 @@ class CountedPagination(SelectPagination):
 
 
 def _page(query, form: FilterForm, *, search: bool = False):
-    # What a row of the list shows, in one query per relation rather than one per row.
+    # What a row of the list shows: residential group and category joined to the rows,
+    # the units in one more query (not one query per row).
     query = query.options(
-        selectinload(Petition.area),
-        selectinload(Petition.category),
-        selectinload(Petition.assignments).selectinload(Assignment.unit),
+        joinedload(Petition.area),
+        joinedload(Petition.category),
+        selectinload(Petition.assignments).joinedload(Assignment.unit),
     )
     # Bounded: a page number beyond any list is just an empty page, never an overflow.
     page = min(max(form.page.data or 1, 1), MAX_PAGE) if not form.page.errors else 1
