@@ -32,9 +32,10 @@ def create_app(config: dict | None = None) -> Flask:
     _connect_receivers()
     _register_template_helpers(app)
 
-    from portal import assets, cli, errors, security
+    from portal import assets, cli, errors, pagecache, security
 
     security.init_app(app)
+    pagecache.init_app(app)
     assets.init_app(app)
     errors.register(app)
     cli.register(app)
@@ -56,7 +57,7 @@ def select_locale() -> str:
 def _init_extensions(app: Flask) -> None:
     from htmx_flask import Htmx
 
-    from portal import geo, storage
+    from portal import database, geo, storage
     from portal.extensions import (
         babel,
         csrf,
@@ -68,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     )
 
     db.init_app(app)
+    database.init_app(app)
     # Runs before Flask-SQLAlchemy's own teardown (last registered, first run).
     app.teardown_appcontext(remove_session)
     migrate.init_app(app, db, directory=str(config_module.BASE_DIR / "migrations"))

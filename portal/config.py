@@ -92,7 +92,8 @@ def from_environment() -> dict:
 
 
 DEFAULTS = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # No ping on every checkout: portal.database pings connections idle for a while.
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
     # Redis down: count in the process rather than refuse every request.
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     "BABEL_DEFAULT_LOCALE": "vi",

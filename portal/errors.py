@@ -76,8 +76,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
         # The database is down, restarting or overloaded: a passing state, so 503 and a
-        # hint to retry, for people and for the load balancer. The pool's pre-ping
-        # reconnects on a later request; nothing to restart.
+        # hint to retry, for people and for the load balancer. A lost connection makes
+        # the pool drop the connections it holds; the next request connects afresh.
         app.logger.error("database unavailable: %s", error)
         with contextlib.suppress(SQLAlchemyError):
             db.session.rollback()

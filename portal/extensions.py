@@ -37,7 +37,7 @@ def remove_session(exc: BaseException | None = None) -> None:
 
     The rollback at the end of a request raises if the server went away meanwhile (a
     restart, a failover). The answer is already made and must not become a 500: the
-    connection is thrown away, and the pool opens a new one (after its pre-ping) later.
+    connection is thrown away, and the pool opens a new one later.
     """
     if not db.session.registry.has():
         return

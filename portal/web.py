@@ -27,6 +27,11 @@ def htmx_trigger_name() -> str | None:
     return request.htmx.trigger_name if is_htmx() else None
 
 
+def rendering_key() -> tuple[bool, str | None]:
+    """What, beyond the address, decides which rendering a view returns (page caches)."""
+    return (is_htmx(), htmx_target())
+
+
 def _vary(response: Response) -> Response:
     response.vary.add("HX-Request")
     return response

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from portal import calendar as work_calendar
 from portal import geo, signals
 from portal.accounts.models import Role, User
+from portal.database import read_scalar
 from portal.extensions import db
 from portal.forms import normalize_phone
 from portal.petitions.models import (
@@ -178,9 +179,12 @@ def get_by_code(code: str) -> Petition | None:
 
 
 def find_code(code: str) -> str | None:
-    """The code of this ward's petition with the code as typed, or None (lookup only
-    needs to know it exists: no row is loaded)."""
-    return db.session.scalar(
+    """The code of this ward's petition with the code as typed, or None.
+
+    Lookup only needs to know that it exists: no row is loaded, and the one statement
+    runs outside a transaction (a code, once given, never changes or goes away).
+    """
+    return read_scalar(
         in_current_ward(select(Petition.code)).where(Petition.code == normalize_code(code))
     )
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.accounts.models import Role
 from portal.accounts.services import staff_required
 from portal.extensions import db, limiter
+from portal.pagecache import public_page
 from portal.petitions import photos, services
 from portal.petitions.forms import (
     ACTION_FORMS,
@@ -263,6 +264,7 @@ def _page(query, form: FilterForm, *, search: bool = False):
 
 
 @bp.route("/kien-nghi")
+@public_page
 def public_list():
     form, criteria = _list_filter(staff=False)
     query = services.apply_filter(services.in_current_ward(select(Petition)), criteria)

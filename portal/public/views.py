@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, session, url_
 from sqlalchemy import text
 
 from portal.extensions import db
+from portal.pagecache import public_page
 from portal.petitions import services as petitions
 from portal.petitions.forms import LookupForm
 from portal.public import services
@@ -15,6 +16,7 @@ bp = Blueprint("public", __name__)
 
 
 @bp.route("/")
+@public_page
 def home():
     return render("public/home.html", **services.home_summary(), lookup=LookupForm())
 
@@ -44,6 +46,7 @@ def set_language(code: str):
 
 
 @bp.route("/thong-ke")
+@public_page
 def statistics():
     """Public statistics: aggregates only, printable."""
     from portal.monitoring.services import Scope, build_dashboard

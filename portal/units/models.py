@@ -3,7 +3,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -28,6 +39,23 @@ class Ward(db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class WardRevision(db.Model):
+    """A number that goes up with every committed change in the ward's data.
+
+    The public pages' cache (``portal.pagecache``) keys its pages by it: a page made at
+    revision 41 is never served once a change made it 42. Bumped at the end of every
+    transaction that changed something the public may see (``portal.pagecache``).
+    """
+
+    __tablename__ = "ward_revision"
+
+    ward_id: Mapped[int] = mapped_column(
+        ForeignKey("ward.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(BigInteger, default=1)
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AreaKind(enum.StrEnum):
