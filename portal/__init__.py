@@ -141,11 +141,14 @@ def _connect_receivers() -> None:
         on_petition_event,
         on_petition_merged,
     )
+    from portal.privacy.services import on_login_attempt
 
     # The outbox: notifications are written in the transaction of the event that causes them.
     signals.petition_event.connect(on_petition_event, weak=False)
     signals.petition_event.connect(on_petition_merged, weak=False)
     signals.petition_cosigned.connect(on_petition_cosigned, weak=False)
+    # The audit log: every login tried, written in the transaction of the attempt.
+    signals.login_attempt.connect(on_login_attempt, weak=False)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -16,3 +16,11 @@ petition_event = portal_signals.signal("petition-event")
 petition_cosigned = portal_signals.signal("petition-cosigned")
 """Sent (with ``co_signature=``) when a resident co-signs a petition, inside the request's
 transaction; the notifications package turns a given e-mail into a follow request."""
+
+login_attempt = portal_signals.signal("login-attempt")
+"""Sent for every login tried on the form, inside the request's transaction (the caller
+commits, a refusal too), with ``account=`` (the :class:`User` of the address typed, or
+None when there is none), ``outcome=`` ("login", "refused" or "lockout"), ``reason=`` (of a
+refusal: "password", "unknown", "locked", "inactive", "other-ward") and ``failures=``
+(wrong passwords in a row). Never the password, never an address typed that matches no
+account. The privacy package writes it to the audit log."""

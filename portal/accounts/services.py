@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
+from portal import signals
 from portal.accounts.models import Role, User
 from portal.extensions import db
 from portal.timeutil import utcnow
@@ -18,7 +19,8 @@ from portal.web import htmx_login_redirect
 
 STAFF_ROLES = frozenset(Role)
 
-# Login refusals and lockouts, one line each, for whoever keeps the server's logs.
+# Login refusals and lockouts, one line each, for whoever keeps the server's logs. The same
+# events go to the audit log (``signals.login_attempt``), which admins read in the portal.
 security_log = logging.getLogger("portal.security")
 
 
@@ -88,6 +90,17 @@ def belongs_here(user: User) -> bool:
     return ward_id is not None and user.ward_id == ward_id
 
 
+def _tell(outcome: str, account: User | None, reason: str | None = None, failures: int = 0):
+    """Announce a login attempt (the audit log records it); flushes nothing itself."""
+    signals.login_attempt.send(
+        current_app._get_current_object(),
+        account=account,
+        outcome=outcome,
+        reason=reason,
+        failures=failures,
+    )
+
+
 def _spend_hash_time(password: str) -> None:
     """Spend the time of a real check, so that timing tells nothing either."""
     User(password_hash="").set_password(password or "")
@@ -114,10 +127,12 @@ def _record_failure(user: User, ip: str | None) -> None:
             failures,
             user.locked_until.isoformat(timespec="seconds"),
         )
+        _tell("lockout", user, "password", failures)
     else:
         security_log.info(
             "login refused: account=%s ip=%s reason=password failures=%d", user.id, ip, failures
         )
+        _tell("refused", user, "password", failures)
 
 
 def _needs_rehash(user: User) -> bool:
@@ -130,7 +145,9 @@ def authenticate(email: str, password: str, *, ip: str | None = None) -> User:
 
     Wrong passwords are counted; ``LOGIN_MAX_FAILURES`` in a row lock the account for
     ``LOGIN_LOCKOUT_MINUTES`` (the per-IP limit on the login form is a separate guard).
-    The caller commits in both cases, so that the count survives a refusal.
+    Every attempt, its outcome and the reason of a refusal go to the ``portal.security``
+    log and to the audit log (through ``signals.login_attempt``). The caller commits in
+    both cases, so that the count and the audit entry survive a refusal.
     """
     email = (email or "").strip().lower()
     password = password or ""
@@ -138,20 +155,24 @@ def authenticate(email: str, password: str, *, ip: str | None = None) -> User:
     if user is None:
         _spend_hash_time(password)
         security_log.info("login refused: account=- ip=%s reason=unknown", ip)
+        _tell("refused", None, "unknown")
         raise LoginRefused(login_failed_message())
     if user.locked_until is not None and user.locked_until > utcnow():
         # Not even a right password opens a locked account, and tries do not extend it.
         _spend_hash_time(password)
         security_log.info("login refused: account=%s ip=%s reason=locked", user.id, ip)
+        _tell("refused", user, "locked")
         raise LoginRefused(login_failed_message())
     if not user.check_password(password):
         _record_failure(user, ip)
         raise LoginRefused(login_failed_message())
     if not user.active:
         security_log.info("login refused: account=%s ip=%s reason=inactive", user.id, ip)
+        _tell("refused", user, "inactive")
         raise LoginRefused(login_failed_message())
     if not belongs_here(user):
         security_log.info("login refused: account=%s ip=%s reason=other-ward", user.id, ip)
+        _tell("refused", user, "other-ward")
         raise LoginRefused(
             _l(
                 "Tài khoản này là tài khoản cán bộ của %(ward)s, không dùng được ở cổng "
@@ -167,6 +188,7 @@ def authenticate(email: str, password: str, *, ip: str | None = None) -> User:
         # An older or weaker hash is replaced while the password is at hand.
         user.set_password(password)
     security_log.info("login: account=%s ip=%s", user.id, ip)
+    _tell("login", user)
     return user
 
 

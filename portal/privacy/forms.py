@@ -17,6 +17,7 @@ class AuditFilterForm(FlaskForm):
 
     nguoi = ChoiceField(_l("Người thực hiện"), coerce=str, validators=[Optional()])
     hanh_dong = ChoiceField(_l("Hành động"), coerce=str, validators=[Optional()])
+    nhom = ChoiceField(_l("Loại sự kiện"), coerce=str, validators=[Optional()])
     tu = DateInputField(_l("Từ ngày"), validators=[Optional()])
     den = DateInputField(_l("Đến ngày"), validators=[Optional()])
     ma = StringField(_l("Mã kiến nghị"), filters=[clean_text], validators=[Optional()])

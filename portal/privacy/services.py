@@ -1,7 +1,8 @@
 """Personal data (Decree 13/2023/NĐ-CP, Personal Data Protection Law 2025).
 
 - **The audit log.** :func:`record` appends one :class:`AuditEntry` each time staff see or
-  export residents' personal data, a petitioner downloads their own copy, or data is erased.
+  export residents' personal data, a petitioner downloads their own copy, or data is erased,
+  and (:func:`on_login_attempt`) for every login, refused login and lockout.
   Views call it; it flushes, the request commits. Entries hold codes, counts and a keyed hash
   of a searched address, never the personal data itself: the log is append-only and outlives
   the data it describes.
@@ -58,6 +59,9 @@ class Action(enum.StrEnum):
     ANONYMISE = "anonymise"  # erased at the end of the retention period
     ERASE = "erase"  # erased on a person's request
     CORRECT = "correct"  # the petitioner corrected their contact details
+    LOGIN = "login"  # a staff member logged in
+    LOGIN_REFUSED = "login_refused"  # a login was refused (see ``LOGIN_REASONS``)
+    LOCKOUT = "lockout"  # wrong passwords in a row locked an account for a while
 
     @property
     def label(self) -> str:
@@ -70,6 +74,24 @@ ACTION_LABELS = {
     Action.ANONYMISE: _l("xóa khi hết thời hạn lưu trữ"),
     Action.ERASE: _l("xóa theo yêu cầu"),
     Action.CORRECT: _l("sửa thông tin liên hệ"),
+    Action.LOGIN: _l("đăng nhập"),
+    Action.LOGIN_REFUSED: _l("đăng nhập bị từ chối"),
+    Action.LOCKOUT: _l("tài khoản bị tạm khóa"),
+}
+
+# The filter "Loại sự kiện" of the log page: logins, or everything else.
+LOGIN_ACTIONS = (Action.LOGIN, Action.LOGIN_REFUSED, Action.LOCKOUT)
+GROUPS = {
+    "dang-nhap": _l("Đăng nhập (thành công, bị từ chối, tạm khóa)"),
+    "du-lieu": _l("Dữ liệu cá nhân (xem, xuất, xóa, sửa)"),
+}
+
+LOGIN_REASONS = {
+    "password": _l("sai mật khẩu"),
+    "unknown": _l("tài khoản không tồn tại"),
+    "locked": _l("tài khoản đang tạm khóa"),
+    "inactive": _l("tài khoản đã bị vô hiệu hóa"),
+    "other-ward": _l("tài khoản của phường/xã khác"),
 }
 
 SUBJECT_LABELS = {
@@ -78,12 +100,14 @@ SUBJECT_LABELS = {
     "outbox": _l("thư đi (địa chỉ người nhận)"),
     "audit_log": _l("nhật ký dữ liệu cá nhân"),
     "person": _l("dữ liệu của một người"),
+    "login": _l("đăng nhập vào cổng kiến nghị"),
 }
 
 ACTOR_KINDS = {
     "staff": _l("cán bộ"),
     "petitioner": _l("người kiến nghị (đường dẫn riêng)"),
     "system": _l("hệ thống"),
+    "visitor": _l("người chưa đăng nhập"),
 }
 
 # A petition has ended when it reached one of these and stayed there; retention counts from
@@ -134,6 +158,41 @@ def record(
     return entry
 
 
+def on_login_attempt(
+    _sender,
+    *,
+    account: User | None = None,
+    outcome: str = "refused",
+    reason: str | None = None,
+    failures: int = 0,
+    **_extra,
+) -> AuditEntry:
+    """Receiver of ``signals.login_attempt``: one entry per login tried on the form.
+
+    The subject is the login page of this deployment's ward (``subject_id`` the ward's
+    id), so that each ward's admins see what was tried at their portal. The account is
+    named only when it exists, by its own address: never what was typed into the form,
+    which may be a password typed into the wrong box, and never the password. A refused
+    attempt has no actor: whoever typed it has proved nothing.
+    """
+    from portal.units.services import current_ward_id
+
+    data: dict = {}
+    if account is not None:
+        data["account"] = account.email
+        data["account_id"] = account.id
+    if reason:
+        data["reason"] = reason
+    if failures:
+        data["failures"] = failures
+    if outcome == "lockout":
+        data["minutes"] = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+    if outcome == "login":
+        return record(Action.LOGIN, "login", current_ward_id(), actor=account, data=data)
+    action = Action.LOCKOUT if outcome == "lockout" else Action.LOGIN_REFUSED
+    return record(action, "login", current_ward_id(), actor_kind="visitor", data=data)
+
+
 def holds_personal_data(petition: Petition) -> bool:
     """Whether the staff page of this petition shows anyone's contact details."""
     contact = (
@@ -169,6 +228,7 @@ class AuditFilter:
     actor_id: int | None = None
     actor_kind: str | None = None  # "system" or "petitioner"
     action: str | None = None
+    group: str | None = None  # a key of ``GROUPS``
     start: date | None = None  # local dates, both inclusive
     end: date | None = None
     petition_id: int | None = None
@@ -196,6 +256,8 @@ def audit_query(criteria: AuditFilter, ward_id: int | None = None):
                     AuditEntry.subject_type == "petition",
                     AuditEntry.subject_id.in_(petitions_here),
                 ),
+                # Logins tried at this ward's portal, whoever tried them.
+                and_(AuditEntry.subject_type == "login", AuditEntry.subject_id == ward_id),
             )
         )
     if criteria.actor_id is not None:
@@ -204,6 +266,10 @@ def audit_query(criteria: AuditFilter, ward_id: int | None = None):
         query = query.where(AuditEntry.actor_kind == criteria.actor_kind)
     if criteria.action is not None:
         query = query.where(AuditEntry.action == criteria.action)
+    if criteria.group == "dang-nhap":
+        query = query.where(AuditEntry.action.in_([str(a) for a in LOGIN_ACTIONS]))
+    elif criteria.group == "du-lieu":
+        query = query.where(AuditEntry.action.not_in([str(a) for a in LOGIN_ACTIONS]))
     if criteria.start is not None:
         query = query.where(AuditEntry.created_at >= _utc_midnight(criteria.start))
     if criteria.end is not None:
@@ -219,16 +285,21 @@ def audit_query(criteria: AuditFilter, ward_id: int | None = None):
 
 def describe(entry: AuditEntry) -> dict:
     """An entry in words, for the admin page and the CSV."""
-    data = entry.data or {}
+    data = dict(entry.data or {})
     if entry.actor is not None:
         who, account = entry.actor.full_name, entry.actor.email
     else:
         who, account = str(ACTOR_KINDS.get(entry.actor_kind, entry.actor_kind)), ""
+    if entry.subject_type == "login":
+        # The account a login named, by its own address; none when it does not exist.
+        account = data.get("account") or account or str(LOGIN_REASONS["unknown"])
+        if data.get("reason"):
+            data["reason"] = str(LOGIN_REASONS.get(data["reason"], data["reason"]))
     action = Action(entry.action).label if entry.action in set(Action) else entry.action
     details = "; ".join(
         f"{DETAIL_LABELS.get(key, key)}: {_detail(value)}"
         for key, value in sorted(data.items())
-        if key != "code" and value not in (None, "", [], {})
+        if key not in ("code", "account", "account_id") and value not in (None, "", [], {})
     )
     return {
         "at": entry.created_at,
@@ -271,6 +342,9 @@ DETAIL_LABELS = {
     "opt_outs": _l("yêu cầu ngừng nhận thư"),
     "petitioners": _l("người kiến nghị"),
     "cancelled": _l("thư đang chờ bị hủy"),
+    "reason": _l("lý do"),
+    "failures": _l("số lần sai liên tiếp"),
+    "minutes": _l("khóa trong (phút)"),
 }
 
 

@@ -231,6 +231,7 @@ def _audit_filter() -> tuple[AuditFilterForm, services.AuditFilter, bool]:
         *[(str(u.id), f"{u.full_name} ({u.email})") for u in users],
     ]
     form.hanh_dong.choices = [(a.value, a.label) for a in Action]
+    form.nhom.choices = [(key, str(label)) for key, label in services.GROUPS.items()]
     valid = form.validate()
     criteria = services.AuditFilter()
 
@@ -245,6 +246,7 @@ def _audit_filter() -> tuple[AuditFilterForm, services.AuditFilter, bool]:
     elif person:
         criteria.actor_id = int(person)
     criteria.action = clean(form.hanh_dong)
+    criteria.group = clean(form.nhom)
     criteria.start = clean(form.tu)
     criteria.end = clean(form.den) if not form.den.errors else None
     code = clean(form.ma)

@@ -69,9 +69,13 @@ def at(moment: datetime):
     return frozen_clock(moment)
 
 
-def audit_entries(**where) -> list[AuditEntry]:
+def audit_entries(*, logins: bool = False, **where) -> list[AuditEntry]:
+    """Entries of the log, oldest first; logins only with ``logins=True`` (the tests log in
+    on the form, and each login is an entry of its own)."""
     db.session.expire_all()
     query = select(AuditEntry).order_by(AuditEntry.id)
+    if not logins:
+        query = query.where(AuditEntry.subject_type != "login")
     for name, value in where.items():
         query = query.where(getattr(AuditEntry, name) == value)
     return list(db.session.scalars(query))

@@ -191,12 +191,14 @@ def test_the_log_lists_entries_newest_first_in_pages(client, auth, world):
     body = page.get_data(as_text=True)
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"
-    assert "5 dòng" in body
+    # The five entries, and the admin's own login just now (the newest).
+    assert "6 dòng" in body
     assert _rows(page) == 3  # PAGE_SIZE
+    assert body.index("<td>đăng nhập</td>") < body.index("người kiến nghị (đường dẫn riêng)")
     assert body.index("người kiến nghị (đường dẫn riêng)") < body.index("hệ thống")
     assert "Trang 1 / 2" in body
     second = client.get("/quan-ly/nhat-ky-du-lieu?page=2")
-    assert _rows(second) == 2
+    assert _rows(second) == 3
     assert "Cán Bộ Phường" in second.get_data(as_text=True)
     assert "01/03/2026" in second.get_data(as_text=True)
 

@@ -93,13 +93,23 @@ def test_the_log_shows_this_wards_staff_and_petitions_only(client, auth, world, 
     )
     privacy.record("anonymise", "petition", their_petition.id, actor_kind="system")
     privacy.record("export", "report", actor=their_staff, data={"format": "xlsx"})
+    # A login refused at their ward's portal.
+    privacy.record(
+        "login_refused",
+        "login",
+        their_petition.ward_id,
+        actor_kind="visitor",
+        data={"account": their_staff.email, "reason": "password"},
+    )
     db.session.commit()
 
     auth.as_role(world, "admin")
     body = client.get("/quan-ly/nhat-ky-du-lieu").get_data(as_text=True)
-    assert body.count('<tr id="audit-') == 1
+    # Our petition's entry, and our admin's login at our portal.
+    assert body.count('<tr id="audit-') == 2
     assert ours.code in body
     assert their_petition.code not in body and "Cán Bộ Hoàn Kiếm" not in body
+    assert their_staff.email not in body and "sai mật khẩu" not in body
     csv = client.get("/quan-ly/nhat-ky-du-lieu.csv").get_data(as_text=True)
     assert ours.code in csv and their_petition.code not in csv
 
