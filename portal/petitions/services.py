@@ -1218,13 +1218,6 @@ def likely_duplicates(petition: Petition) -> list[Nearby]:
     )
 
 
-class AlreadyCoSigned(PetitionError):
-    pass
-
-
-ALREADY_COSIGNED = _l("Bạn đã cho biết mình cũng gặp vấn đề này rồi. Cảm ơn bạn.")
-
-
 def co_sign(
     petition: Petition,
     *,
@@ -1234,20 +1227,24 @@ def co_sign(
 ) -> CoSignature:
     """Record that one more resident has the same problem. Flushes.
 
-    Raises :class:`AlreadyCoSigned` when the e-mail address already co-signed, and
-    :class:`PetitionError` when the petition is no longer open.
+    An e-mail address that already co-signed is not counted again, and nothing about the
+    earlier co-signature changes; the caller answers exactly as for a new one, so that the
+    form never tells whether an address co-signed. Either way ``petition_cosigned`` is sent
+    with the address's co-signature: the follow request (double opt-in) is the same as for a
+    first co-signature. Raises :class:`PetitionError` when the petition is no longer open.
     """
     if not petition.status.is_open:
         raise PetitionError(_l("Kiến nghị này đã kết thúc xử lý, không thể đồng ý thêm."))
     email = (email or "").strip().lower() or None
     if email is not None:
-        taken = db.session.scalar(
-            select(CoSignature.id).where(
+        earlier = db.session.scalar(
+            select(CoSignature).where(
                 CoSignature.petition_id == petition.id, CoSignature.email == email
             )
         )
-        if taken is not None:
-            raise AlreadyCoSigned(ALREADY_COSIGNED, field="email")
+        if earlier is not None:
+            signals.petition_cosigned.send(petition, co_signature=earlier)
+            return earlier
     signature = CoSignature(
         petition=petition,
         name=normalize(name) or None,

@@ -314,7 +314,11 @@ def co_sign_box(code: str):
 @bp.route("/kien-nghi/<code>/dong-y", methods=["POST"])
 @limiter.limit(_petition_limit)
 def co_sign(code: str):
-    """ "Tôi cũng gặp vấn đề này": count one more resident instead of a new petition."""
+    """ "Tôi cũng gặp vấn đề này": count one more resident instead of a new petition.
+
+    An address that already co-signed gets the same answer as a new one (and is not counted
+    twice): the answer must not tell anyone whether an address co-signed.
+    """
     petition = services.get_by_code(services.normalize_code(code))
     if petition is None:
         abort(404)
@@ -340,12 +344,10 @@ def co_sign(code: str):
             petition, name=form.name.data, phone=form.phone.data, email=form.email.data
         )
         db.session.commit()
-    except services.AlreadyCoSigned as error:
+    except IntegrityError:
+        # The same address at the same moment: the other request counted it and asked for
+        # the follow; the answer is the one of a new co-signature, as below.
         db.session.rollback()
-        return answer(200, cosign_message=str(error.message))
-    except IntegrityError:  # the same address at the same moment
-        db.session.rollback()
-        return answer(200, cosign_message=str(services.ALREADY_COSIGNED))
     except services.PetitionError as error:
         db.session.rollback()
         form.form_errors.append(str(error.message))

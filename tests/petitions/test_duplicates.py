@@ -159,17 +159,65 @@ def test_bad_phone_is_refused_in_vietnamese_and_nothing_saved(client, world):
     assert count() == 0
 
 
-def test_one_co_signature_per_email(client, world):
+def confirm_requests() -> list[str]:
+    db.session.expire_all()
+    return db.session.scalars(
+        select(Notification.recipient).where(Notification.kind == NotificationKind.FOLLOW_CONFIRM)
+    ).all()
+
+
+def test_one_co_signature_per_email_and_the_same_answer_as_a_new_one(client, world):
+    """Whether an address co-signed is nobody's business: a second time with the same
+    address is answered exactly like a first co-signature, and counts nothing."""
     petition = factories.file(world)
-    assert client.post(f"/kien-nghi/{petition.code}/dong-y", data=CO_SIGNER).status_code == 303
+    url = f"/kien-nghi/{petition.code}/dong-y"
+    first = client.post(url, data=CO_SIGNER)
+    assert first.status_code == 303
+    first_page = client.get(first.headers["Location"]).get_data(as_text=True)
+
     again = client.post(
-        f"/kien-nghi/{petition.code}/dong-y",
-        data=dict(CO_SIGNER, **{"cosign-email": " dong.y@EXAMPLE.vn "}),
+        url, data={"cosign-name": "Người Khác", "cosign-email": " dong.y@EXAMPLE.vn "}
     )
-    assert again.status_code == 200
-    assert "Bạn đã cho biết mình cũng gặp vấn đề này rồi" in again.get_data(as_text=True)
+    assert again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    for words in (
+        "Cảm ơn bạn. Đã ghi nhận bạn cũng gặp vấn đề này.",
+        "Hãy mở thư chúng tôi vừa gửi để xác nhận theo dõi tiến độ.",
+    ):
+        assert words in first_page and words in page
+    assert "Bạn đã cho biết" not in page
+    assert "1 người cũng gặp vấn đề này" in page
+    assert count() == 1 and count(Follow) == 1
+    # Nothing about the first co-signature changed, and one confirmation request an hour.
+    signature = db.session.scalar(select(CoSignature))
+    assert (signature.name, signature.phone) == ("Trần Thị Đồng Ý", "0912345678")
+    assert confirm_requests() == ["dong.y@example.vn"]
+
+    # With htmx: the box a known address gets is the very box a new address gets.
+    headers = {"HX-Request": "true", "HX-Target": "cosign-box"}
+    new = client.post(url, data={"cosign-email": "moi@example.vn"}, headers=headers)
+    known = client.post(url, data={"cosign-email": "Dong.Y@example.vn"}, headers=headers)
+    assert new.status_code == known.status_code == 200
+    assert known.get_data(as_text=True) == new.get_data(as_text=True)
+    assert "2 người cũng gặp vấn đề này" in known.get_data(as_text=True)
+    assert count() == 2 and count(Follow) == 2
+
+
+def test_a_known_address_keeps_its_follow_as_it_is(client, world):
+    petition = factories.file(world)
+    url = f"/kien-nghi/{petition.code}/dong-y"
+    client.post(url, data=CO_SIGNER)
+    follow = db.session.scalar(select(Follow))
+    follow.confirmed_at = petition.created_at  # confirmed with the link in the mail
+    db.session.commit()
+
+    assert client.post(url, data={"cosign-email": "dong.y@example.vn"}).status_code == 303
+    db.session.expire_all()
+    [follow] = db.session.scalars(select(Follow)).all()
+    assert follow.is_active and follow.confirmed_at == petition.created_at
+    assert confirm_requests() == ["dong.y@example.vn"]  # nothing more to confirm
     assert count() == 1
-    assert count(Follow) == 1
 
 
 def test_honeypot_and_closed_petitions(client, world):
