@@ -71,7 +71,7 @@ def ping_stats(engine=None) -> dict:
     return engine.pool.__dict__.get("portal_ping_stats", {"pings": 0, "dead": 0})
 
 
-def read_scalar(statement: Executable):
+def read_scalar(statement: Executable, parameters: dict | None = None):
     """The first column of the first row of one ``SELECT``, read outside any transaction.
 
     Only for a single read that needs no consistency with another statement: it does not
@@ -80,12 +80,12 @@ def read_scalar(statement: Executable):
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        return connection.execute(statement).scalar()
+        return connection.execute(statement, parameters).scalar()
 
 
-def read_one(statement: Executable):
+def read_one(statement: Executable, parameters: dict | None = None):
     """Like :func:`read_scalar`, the first row (or None)."""
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        return connection.execute(statement).first()
+        return connection.execute(statement, parameters).first()

@@ -14,7 +14,7 @@ from datetime import date
 from flask import current_app, g
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -184,9 +184,13 @@ def find_code(code: str) -> str | None:
     Lookup only needs to know that it exists: no row is loaded, and the one statement
     runs outside a transaction (a code, once given, never changes or goes away).
     """
-    return read_scalar(
-        in_current_ward(select(Petition.code)).where(Petition.code == normalize_code(code))
-    )
+    return read_scalar(_FIND_CODE, {"ward_id": current_ward_id(), "code": normalize_code(code)})
+
+
+# Built once: a lookup only binds its two values (no statement to build per request).
+_FIND_CODE = select(Petition.code).where(
+    Petition.ward_id == bindparam("ward_id"), Petition.code == bindparam("code")
+)
 
 
 def get_by_token(token: str) -> Petition | None:
