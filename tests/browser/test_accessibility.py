@@ -262,7 +262,7 @@ def test_filing_with_the_keyboard_alone_and_the_list_instead_of_the_map(browsing
 
     # The map says what it is and where its alternative is; the list says it is one.
     pick_map = page.locator("#pick-map")
-    expect(pick_map).to_have_attribute("aria-describedby", "map-help")
+    expect(pick_map).to_have_attribute("aria-describedby", re.compile(r"(^| )map-help( |$)"))
     expect(page.locator("#map-help")).to_contain_text("chọn tổ dân phố bên dưới")
     area = page.locator("#area_id")
     hint = page.locator(f"#{area.get_attribute('aria-describedby')}")
@@ -311,6 +311,32 @@ def test_filing_with_the_keyboard_alone_and_the_list_instead_of_the_map(browsing
     assert not petition.has_location
     assert petition.address_text == "Trước số nhà 25 ngõ 12"
     assert petition.title == "Hố ga mất nắp trước số nhà 25"
+
+
+def test_the_filing_map_focused_and_with_a_pin_has_no_serious_problems(browsing, backend):
+    """The map with the keyboard focus (its crosshair and keys showing) and a pin dropped
+    with Enter, then the pin focused: on a desktop and on a phone."""
+    for name, options in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = browsing.new_page(**options)
+        page.goto("/kien-nghi/moi")
+        page.wait_for_load_state("networkidle")
+        page.locator("#description").focus()
+        tab_to(page, "pick-map", limit=3)
+        expect(page.locator("#pick-map .map-crosshair")).to_be_visible()
+        expect(page.locator("#map-keys")).to_be_visible()
+        page.keyboard.press("Enter")
+        expect(page.locator("#map-status")).to_contain_text("Đã đặt vị trí")
+        expect(page.locator("#pick-map .leaflet-marker-icon")).to_have_count(1)
+        found = {}
+        if v := axe_violations(page):
+            found[f"/kien-nghi/moi ({name}, map focused, pin placed)"] = v
+        page.keyboard.press("Tab")
+        expect(page.locator("#pick-map .leaflet-marker-icon")).to_be_focused()
+        if v := axe_violations(page):
+            found[f"/kien-nghi/moi ({name}, pin focused)"] = v
+        if found:
+            browsing.screenshot(page, f"a11y-map-keyboard-{name}")
+        assert not found, describe(found)
 
 
 def test_the_overview_map_lets_the_focus_through_to_its_list(browsing, a11y_world):
