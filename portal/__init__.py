@@ -140,6 +140,7 @@ def _connect_receivers() -> None:
         on_petition_cosigned,
         on_petition_event,
         on_petition_merged,
+        on_petition_merging,
     )
     from portal.privacy.services import on_login_attempt
 
@@ -147,6 +148,8 @@ def _connect_receivers() -> None:
     signals.petition_event.connect(on_petition_event, weak=False)
     signals.petition_event.connect(on_petition_merged, weak=False)
     signals.petition_cosigned.connect(on_petition_cosigned, weak=False)
+    # A merge: the merged petition's followers move to the survivor, in the same transaction.
+    signals.petition_merging.connect(on_petition_merging, weak=False)
     # The audit log: every login tried, written in the transaction of the attempt.
     signals.login_attempt.connect(on_login_attempt, weak=False)
 

@@ -24,3 +24,9 @@ None when there is none), ``outcome=`` ("login", "refused" or "lockout"), ``reas
 refusal: "password", "unknown", "locked", "inactive", "other-ward") and ``failures=``
 (wrong passwords in a row). Never the password, never an address typed that matches no
 account. The privacy package writes it to the audit log."""
+
+petition_merging = portal_signals.signal("petition-merging")
+"""Sent (with ``into=``, the surviving petition) by a merge before anything is written to
+the survivor's timeline, inside the transaction. Receivers move what belongs to the merged
+petition's audience and return how many followers they moved; the merge records the total
+on the merged petition's timeline (a number, never who)."""

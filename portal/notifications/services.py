@@ -427,6 +427,60 @@ def on_petition_cosigned(
     request_follow(co_signature.email, petition=petition, locale=locale)
 
 
+def on_petition_merging(petition: Petition, into: Petition | None = None, **_extra) -> int:
+    """Receiver of ``petition_merging``: the merged petition's plain followers (who follow
+    it by e-mail and are neither its petitioner nor one of its co-signers, whom
+    :func:`on_petition_merged` looks after) follow the surviving petition. Returns how many.
+
+    The rows are moved, not copied: each keeps its id, its state and so its links. A
+    confirmed follow stays confirmed, one never confirmed stays so until its confirmation
+    link (which now confirms the survivor) is used, and the unsubscribe link of any earlier
+    message stops the survivor's messages. Not moved: a follow that was unsubscribed (its
+    person asked to hear no more), and the follow of an address that already follows the
+    survivor: each address follows the survivor once. That follow of the survivor stays as
+    it is (unsubscribed stays unsubscribed), except that one never confirmed is confirmed
+    when the address had confirmed its follow of the merged petition, as for co-signers.
+    Sends nothing itself; flushes.
+    """
+    if into is None or petition.id is None or into.id is None:
+        return 0
+    target = f"petition:{into.id}"
+    with db.session.no_autoflush:
+        people = {normalize_email(petition.petitioner_email)}
+        people |= {
+            normalize_email(email)
+            for email in db.session.scalars(
+                select(CoSignature.email).where(
+                    CoSignature.petition_id == petition.id, CoSignature.email.is_not(None)
+                )
+            )
+        }
+        following = {
+            f.email: f for f in db.session.scalars(select(Follow).where(Follow.target == target))
+        }
+        follows = db.session.scalars(
+            select(Follow)
+            .where(Follow.petition_id == petition.id, Follow.unsubscribed_at.is_(None))
+            .order_by(Follow.id)
+        ).all()
+    moved = 0
+    for follow in follows:
+        email = normalize_email(follow.email)
+        if "@" not in email or email in people:
+            continue
+        there = following.get(follow.email)
+        if there is not None:
+            if follow.is_active and there.confirmed_at is None and there.unsubscribed_at is None:
+                there.confirmed_at = utcnow()
+            continue
+        follow.petition = into
+        follow.target = target
+        following[follow.email] = follow
+        moved += 1
+    db.session.flush()
+    return moved
+
+
 def on_petition_merged(petition: Petition, event: PetitionEvent | None = None, **_extra) -> None:
     """Receiver of ``petition_event`` for a merge (data ``{"into": code}``): the merged
     petition's petitioner and co-signers follow the surviving petition and are told so.
@@ -435,7 +489,9 @@ def on_petition_merged(petition: Petition, event: PetitionEvent | None = None, *
     Their choices carry over: someone who unsubscribed from the surviving petition stays
     unsubscribed, a petitioner who stopped the merged petition's messages and a co-signer
     who unsubscribed from its follow are not subscribed again, and a co-signer who never
-    confirmed their address (double opt-in) gets no mail here either.
+    confirmed their address (double opt-in) gets no mail here either. The merged
+    petition's other followers were moved to the survivor before the merge was written
+    (:func:`on_petition_merging`) and hear of it from the survivor's timeline.
     """
     if event is None or _suppressed.get() or event.to_status != Status.MERGED:
         return

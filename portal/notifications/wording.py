@@ -53,6 +53,13 @@ def event_lines(event: PetitionEvent, *, with_note: bool = True) -> list[str]:
         lines.append(_("Dự kiến hoàn thành: %(date)s.", date=format_date(data["expected_on"])))
     if data.get("to"):
         lines.append(_("Chuyển đến: %(body)s", body=data["to"]))
+    if data.get("followers_moved"):
+        lines.append(
+            _(
+                "Những người theo dõi kiến nghị này từ nay nhận tin về kiến nghị %(code)s.",
+                code=data["into"],
+            )
+        )
     if event.public_note and with_note and not petitioner_wrote(event):
         lines.append(event.public_note)
     if data.get("recommendation"):

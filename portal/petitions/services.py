@@ -839,6 +839,12 @@ def merge(
     # Every check before the surviving petition is touched: nothing half-merged.
     _check_version(petition, seen_version)
     added = _carry_co_signers(petition, into)
+    # Whoever follows the merged petition by e-mail follows the survivor from now on (the
+    # notifications package moves the follows), and so hears of the merge from the
+    # survivor's timeline, below.
+    moved = sum(
+        result or 0 for _receiver, result in signals.petition_merging.send(petition, into=into)
+    )
     # The survivor's timeline first: whoever follows it now hears of the merge, and the
     # merged petition's people, who follow it from the next event on, are told once (by
     # the merge notice) rather than twice.
@@ -877,7 +883,7 @@ def merge(
         actor=actor,
         public_note=merged_note,
         internal_note=internal_note,
-        data={"into": into.code},
+        data={"into": into.code, "followers_moved": moved} if moved else {"into": into.code},
     )
     petition.outcome = Outcome.MERGED
     petition.merged_into = into

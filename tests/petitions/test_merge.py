@@ -301,3 +301,126 @@ def test_a_co_signer_who_never_confirmed_their_address_gets_no_mail(client, worl
         )
     )
     assert "chua.xac.nhan@example.vn" not in told and "da.xac.nhan@example.vn" in told
+
+
+def follow_by_mail(petition: Petition, email: str, *, confirmed: bool, unsubscribed=False):
+    """A follow asked for at /theo-doi (confirmed or not), with the links of its mails."""
+    from portal.notifications import services as mail
+
+    row = mail.request_follow(email, petition=petition)
+    if confirmed:
+        mail.confirm_follow(mail.confirm_token(row))
+    if unsubscribed:
+        mail.unsubscribe(mail.unsubscribe_token(f"follow:{row.id}", email))
+    db.session.commit()
+    return {
+        "id": row.id,
+        "confirm": f"/theo-doi/xac-nhan/{mail.confirm_token(row)}",
+        "unsubscribe": f"/theo-doi/huy/{mail.unsubscribe_token(f'follow:{row.id}', email)}",
+    }
+
+
+FOLLOWERS = ["theo.doi@example.vn", "chua.xac.nhan@example.vn", "da.huy@example.vn"]
+
+
+def test_plain_followers_follow_the_survivor_once_each_with_their_links(client, world):
+    survivor = factories.file(world, **SURVIVOR_PETITIONER)
+    merged = factories.file(world, point=NEAR, **MERGED_PETITIONER)
+    co_sign(client, merged, email="dong.y@example.vn")  # a co-signer: not a plain follower
+    merged = get(merged.code)
+    confirmed = follow_by_mail(merged, "theo.doi@example.vn", confirmed=True)
+    unconfirmed = follow_by_mail(merged, "chua.xac.nhan@example.vn", confirmed=False)
+    stopped = follow_by_mail(merged, "da.huy@example.vn", confirmed=True, unsubscribed=True)
+    # Follows both: keeps their own follow of the survivor, confirmed now that they
+    # confirmed their address for the merged petition.
+    both = follow_by_mail(merged, "ca.hai@example.vn", confirmed=True)
+    theirs = follow_by_mail(get(survivor.code), "ca.hai@example.vn", confirmed=False)
+
+    services.merge(get(merged.code), world.users["ward_staff"], into=get(survivor.code))
+    db.session.commit()
+
+    survivor, merged = get(survivor.code), get(merged.code)
+    rows = {
+        f.email: f
+        for f in db.session.scalars(select(Follow).where(Follow.petition_id == survivor.id))
+    }
+    # The merged petition's petitioner follows the survivor as before (its co-signer never
+    # confirmed their address); its plain followers are moved.
+    assert set(rows) == {
+        "pham.gop@example.vn",
+        "theo.doi@example.vn",
+        "chua.xac.nhan@example.vn",
+        "ca.hai@example.vn",
+    }
+    # Moved, not copied: the same rows, in the same state.
+    assert rows["theo.doi@example.vn"].id == confirmed["id"]
+    assert rows["theo.doi@example.vn"].is_active
+    assert rows["theo.doi@example.vn"].target == f"petition:{survivor.id}"
+    assert rows["chua.xac.nhan@example.vn"].id == unconfirmed["id"]
+    assert rows["chua.xac.nhan@example.vn"].confirmed_at is None
+    assert rows["ca.hai@example.vn"].id == theirs["id"]
+    assert rows["ca.hai@example.vn"].is_active
+    left = {
+        f.email: f.id
+        for f in db.session.scalars(select(Follow).where(Follow.petition_id == merged.id))
+    }
+    assert left == {
+        "dong.y@example.vn": left["dong.y@example.vn"],
+        "da.huy@example.vn": stopped["id"],
+        "ca.hai@example.vn": both["id"],
+    }
+
+    # The confirmed followers hear of the merge once, from the survivor's timeline.
+    told = db.session.scalars(
+        select(Notification).where(Notification.recipient == "theo.doi@example.vn")
+    ).all()
+    assert [(n.kind, n.petition_id) for n in told] == [
+        (NotificationKind.FOLLOW_CONFIRM, merged.id),
+        (NotificationKind.FOLLOW_UPDATE, survivor.id),
+    ]
+    assert merged.code in told[-1].body_text
+    assert not db.session.scalars(
+        select(Notification).where(
+            Notification.recipient.in_(["chua.xac.nhan@example.vn", "da.huy@example.vn"]),
+            Notification.kind != NotificationKind.FOLLOW_CONFIRM,
+        )
+    ).all()
+
+    # The merged timeline says so, without anyone's address.
+    [event] = [e for e in merged.events if e.to_status == Status.MERGED]
+    assert event.data == {"into": survivor.code, "followers_moved": 2}
+    page = client.get(f"/kien-nghi/{merged.code}").get_data(as_text=True)
+    assert (
+        f"Những người theo dõi kiến nghị này từ nay nhận tin về kiến nghị {survivor.code}." in page
+    )
+    for secret in [*FOLLOWERS, "ca.hai@example.vn", *SECRETS]:
+        assert secret not in page
+
+    # Links mailed before the merge still work, now for the survivor.
+    assert client.get(unconfirmed["confirm"]).status_code == 200
+    assert client.get(confirmed["unsubscribe"]).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Follow, unconfirmed["id"]).is_active
+    assert db.session.get(Follow, confirmed["id"]).unsubscribed_at is not None
+
+    def updates() -> list[str]:
+        return db.session.scalars(
+            select(Notification.recipient)
+            .where(
+                Notification.kind == NotificationKind.FOLLOW_UPDATE,
+                Notification.petition_id == survivor.id,
+            )
+            .order_by(Notification.id)
+        ).all()
+
+    before = updates()
+    services.review(get(survivor.code), world.users["ward_staff"], public_note="Đã kiểm tra.")
+    db.session.commit()
+    # The one who confirmed after the merge hears of the survivor; the one who unsubscribed
+    # with an earlier link does not.
+    assert sorted(before) == ["ca.hai@example.vn", "theo.doi@example.vn"]
+    assert sorted(updates()[len(before) :]) == [
+        "ca.hai@example.vn",
+        "chua.xac.nhan@example.vn",
+        "pham.gop@example.vn",
+    ]
