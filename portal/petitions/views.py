@@ -473,7 +473,19 @@ def _action_form(action: str, petition: Petition, formdata=None):
     return form
 
 
-def _workspace(petition: Petition, *, failed=None, conflict=None, status: int = 200):
+def _record_view(petition: Petition) -> None:
+    """The staff page shows the petitioner's and co-signers' contact details: log who saw
+    them (nothing when the petition holds none). Flushes; the request commits."""
+    from portal.privacy import services as privacy
+
+    privacy.record_petition_view(petition)
+
+
+def _workspace(
+    petition: Petition, *, failed=None, conflict=None, status: int = 200, recorded=False
+):
+    """The staff page (or its workspace fragment), with its audit entry committed in the
+    request's one commit: here, or by the action that ``recorded`` it before its own."""
     forms = {
         action: _action_form(action, petition)
         for action in services.available_actions(current_user, petition)
@@ -492,11 +504,9 @@ def _workspace(petition: Petition, *, failed=None, conflict=None, status: int = 
         duplicates=services.likely_duplicates(petition),
         status=status,
     )
-    # The page shows the petitioner's and co-signers' contact details: log who saw them.
-    from portal.privacy import services as privacy
-
-    privacy.record_petition_view(petition)
-    db.session.commit()
+    if not recorded:
+        _record_view(petition)
+        db.session.commit()
     return response
 
 
@@ -569,6 +579,10 @@ def act(code: str, action: str):
     try:
         _perform(action, petition, form)
         db.session.flush()
+        if is_htmx():
+            # The workspace is shown again below: its audit entry joins the action's commit,
+            # the request's only one.
+            _record_view(petition)
         db.session.commit()
     except services.ConflictError as error:
         db.session.rollback()
@@ -589,7 +603,7 @@ def act(code: str, action: str):
         return _workspace(petition, failed=(action, form), status=422)
     flash(_("Đã lưu."), "success")
     if is_htmx():
-        return _workspace(petition)
+        return _workspace(petition, recorded=True)
     return see_other(url_for("staff.petition_page", code=petition.code))
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.notifications.models import Notification
+from portal.petitions.models import Petition, Status
 from portal.privacy import services as privacy
 from portal.privacy.models import AuditEntry
 from tests import factories
@@ -79,6 +82,56 @@ def test_a_workspace_rendered_again_after_a_failed_action_is_logged(client, auth
     assert response.status_code == 422
     assert PHONE in response.get_data(as_text=True)
     assert len(audit_entries(action="view", subject_id=petition.id)) == 1
+
+
+@contextmanager
+def commits():
+    """The sessions committed inside the block, one item per commit."""
+    seen = []
+
+    def count(session):
+        seen.append(session)
+
+    event.listen(Session, "after_commit", count)
+    try:
+        yield seen
+    finally:
+        event.remove(Session, "after_commit", count)
+
+
+def test_the_staff_page_and_its_actions_commit_once_with_the_entry(client, auth, world):
+    petition = file_with_contact(world)
+    code, title = petition.code, petition.title
+    auth.as_role(world, "ward_staff")
+    with commits() as seen:
+        assert client.get(f"/quan-ly/kien-nghi/{code}").status_code == 200
+    assert len(seen) == 1
+    assert len(audit_entries(action="view", subject_id=petition.id)) == 1
+
+    # An action with htmx answers with the workspace, contact details included: the action
+    # and the entry of who saw them are one commit.
+    with commits() as seen:
+        response = client.post(
+            f"/quan-ly/kien-nghi/{code}/review",
+            data={"review-version": petition.version, "review-title": title},
+            headers={"HX-Request": "true", "HX-Target": "workspace"},
+        )
+    assert response.status_code == 200
+    assert PHONE in response.get_data(as_text=True)
+    assert len(seen) == 1
+    assert len(audit_entries(action="view", subject_id=petition.id)) == 2
+    db.session.expire_all()
+    assert db.session.get(Petition, petition.id).status == Status.REVIEWING
+
+    # Without JavaScript the action redirects: one commit, nothing shown, nothing logged.
+    with commits() as seen:
+        response = client.post(
+            f"/quan-ly/kien-nghi/{code}/edit",
+            data={"edit-version": petition.version, "edit-title": title + " (đã sửa)"},
+        )
+    assert response.status_code == 303
+    assert len(seen) == 1
+    assert len(audit_entries(action="view", subject_id=petition.id)) == 2
 
 
 def test_unit_staff_are_logged_for_their_petitions_and_see_nothing_else(client, auth, world):
