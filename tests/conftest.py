@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from flask import g
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from portal import create_app
@@ -23,6 +24,51 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+# Hypothesis. In CI the same examples on every run (``derandomize``: a test's examples
+# follow from its own code), a fixed number of them unless a test sets its own, no example
+# database and no deadline (a busy runner must not fail a test by slowness). Locally the
+# defaults: new random examples each run, failures kept in ``.hypothesis/`` and tried first
+# next time. Both print the failing example's ``@reproduce_failure`` blob, and the seed of
+# a failing test is printed with it (``pytest_runtest_makereport`` below).
+# ``HYPOTHESIS_PROFILE`` (or ``--hypothesis-profile``) picks a profile by name.
+HYPOTHESIS_CI_EXAMPLES = 50
+hypothesis_settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=HYPOTHESIS_CI_EXAMPLES,
+    database=None,
+    deadline=None,
+    print_blob=True,
+)
+hypothesis_settings.register_profile("dev", print_blob=True)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def _hypothesis_seed_note(test) -> str:
+    """How to run a failed Hypothesis test again with the same examples."""
+    if getattr(test, "_hypothesis_internal_use_settings", hypothesis_settings()).derandomize:
+        return (
+            "Hypothesis ran derandomized (profile 'ci'): every run tries the same examples; "
+            "run it again with CI=true or HYPOTHESIS_PROFILE=ci."
+        )
+    seed = getattr(test, "_hypothesis_internal_use_generated_seed", None)
+    if seed is None:
+        return "Hypothesis seed: fixed by --hypothesis-seed or @seed; run the same command."
+    return (
+        f"Hypothesis seed: {seed}. Run again with --hypothesis-seed={seed} "
+        f"(or add @seed({seed}) to the test) for the same examples."
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    test = getattr(item, "obj", None)
+    if report.when == "call" and report.failed and getattr(test, "is_hypothesis_test", False):
+        report.sections.append(("Hypothesis", _hypothesis_seed_note(test)))
+    return report
 
 
 def _pg_admin_connect():
