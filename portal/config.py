@@ -46,6 +46,10 @@ def from_environment() -> dict:
         # Reverse proxies / load balancers in front of the app whose X-Forwarded-* headers
         # are trusted (client address for rate limits, https for links); 0 trusts none.
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        # A pooled connection idle longer than this (seconds) is pinged before use.
+        "DATABASE_PING_AFTER_IDLE": _env_int("DATABASE_PING_AFTER_IDLE", 5),
+        # Memory per process for the public pages' cache (portal.pagecache); 0 turns it off.
+        "PAGE_CACHE_MAX_BYTES": _env_int("PAGE_CACHE_MAX_BYTES", 16 * 1024 * 1024),
         "PG_BIN_DIR": os.environ.get("PG_BIN_DIR", ""),
         "PORTAL_WARD_CODE": os.environ.get("PORTAL_WARD_CODE", "09886"),
         "PORTAL_CODE_PREFIX": os.environ.get("PORTAL_CODE_PREFIX", "KN"),

@@ -40,6 +40,7 @@ from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 from portal.database import read_scalar
 from portal.timeutil import local_today, utcnow
@@ -93,6 +94,12 @@ def _after_flush(session: Session, _context) -> None:
 
 
 def _do_orm_execute(state) -> None:
+    if isinstance(state.statement, TextClause):
+        # Plain SQL: a write unless it is plainly a read (the safe side for a cache).
+        words = state.statement.text.lstrip().split(None, 1)
+        if words and words[0].lower() not in ("select", "with", "explain", "show", "set"):
+            _flag(state.session, {None})
+        return
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)

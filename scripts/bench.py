@@ -386,6 +386,12 @@ def main(argv: list[str] | None = None) -> int:
         "--dashboard-connections", type=int, default=1, help="staff opening it at once"
     )
     parser.add_argument("--only", help="comma-separated endpoint names (bare always runs)")
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="serve without the public pages' cache (PAGE_CACHE_MAX_BYTES=0): every list "
+        "and search page is rendered",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--wrk", default=shutil.which("wrk"))
     args = parser.parse_args(argv)
@@ -415,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         "PETITION_RATE_LIMIT": "1000000 per minute",
         "GEOCODER": "offline",
     }
+    if args.no_page_cache:
+        env["PAGE_CACHE_MAX_BYTES"] = "0"
     print(
         f"Database: {facts['petitions']:,} petitions, {facts['events']:,} events, "
         f"{facts['wards']} wards; this ward ({args.ward}): {facts['ward_petitions']:,}.",

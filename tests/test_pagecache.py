@@ -197,3 +197,11 @@ def test_the_budget_drops_the_least_recently_used_page():
     # A page bigger than an eighth of the budget is not kept at all.
     cache.put(("big",), pagecache.Page(200, (), "y" * 1200, 1200))
     assert cache.get(("big",)) is None
+
+
+def test_plain_sql_writes_count_as_a_change(client, world, sql):
+    factories.file(world, title="Biển báo bị che khuất")
+    assert "Biển báo bị che khuất" in client.get("/kien-nghi").get_data(as_text=True)
+    sql("UPDATE petition SET title = :title", title="Biển báo đã được dời")
+    db.session.commit()
+    assert "Biển báo đã được dời" in client.get("/kien-nghi").get_data(as_text=True)
