@@ -373,3 +373,10 @@ def test_paging_keeps_the_filters(client, world, app):
         factories.file(world, point=factories.INSIDE_EAST)
     html = client.get("/ban-do/", query_string={"area": world.east.id}).get_data(as_text=True)
     assert f"/ban-do/?area={world.east.id}&amp;page=2" in html
+
+
+def test_the_address_suggestion_names_the_residential_group_once(client, world):
+    lat, lon = factories.INSIDE_WEST
+    page = client.get(f"/ban-do/dia-chi?latitude={lat}&longitude={lon}").get_data(as_text=True)
+    assert "Thuộc Tổ dân phố Nhân Trạch" in page
+    assert "Tổ dân phố: Tổ dân phố" not in page
