@@ -553,10 +553,11 @@ def load(database_url: str, *, petitions: int, wards: int, seed: int) -> dict:
                 meetings[(ward_id, year)] = meeting_id
                 meeting_rows += 1
                 cur.execute(
-                    "INSERT INTO conclusion_notice (meeting_id, number, issued_on, issuer, title,"
-                    " meeting_date, full_text, created_at, created_by_id) VALUES"
-                    " (%s, %s, %s, 'Đảng ủy phường', %s, %s, %s, %s, %s) RETURNING id",
+                    "INSERT INTO conclusion_notice (ward_id, meeting_id, number, issued_on, issuer,"
+                    " title, meeting_date, full_text, created_at, created_by_id) VALUES"
+                    " (%s, %s, %s, %s, 'Đảng ủy phường', %s, %s, %s, %s, %s) RETURNING id",
                     (
+                        ward_id,
                         meeting_id,
                         f"{rng.randint(1, 99):02d}-TB/ĐU",
                         held + timedelta(days=10),

@@ -11,6 +11,7 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.petitions.models import Petition
 from portal.timeutil import utcnow
+from portal.units.services import deployment_ward_id
 
 
 class ApiClient(db.Model):
@@ -22,6 +23,11 @@ class ApiClient(db.Model):
     __tablename__ = "api_client"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The ward whose petitions the client files and reads; its admin manages the key.
+    # NULL: a client made before clients had a ward, counted as this deployment's.
+    ward_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ward.id"), index=True, default=deployment_ward_id
+    )
     name: Mapped[str] = mapped_column(String(200))
     contact: Mapped[str | None] = mapped_column(String(254))
     # The first characters of the key, to recognise it in lists and logs.

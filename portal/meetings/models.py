@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,6 +27,7 @@ from portal.extensions import db
 from portal.petitions.models import AssignmentRole, Competence, ImmutableEventError, Petition
 from portal.timeutil import local_today, utcnow
 from portal.units.models import Unit, Ward
+from portal.units.services import deployment_ward_id
 
 
 class MeetingKind(enum.StrEnum):
@@ -73,12 +75,26 @@ class Meeting(db.Model):
     )
 
 
+def _notice_ward_id(context) -> int | None:
+    """A notice belongs to its meeting's ward; one filed without a meeting, to the ward of
+    the deployment that filed it."""
+    meeting_id = context.get_current_parameters().get("meeting_id")
+    if meeting_id is not None:
+        return context.connection.scalar(select(Meeting.ward_id).where(Meeting.id == meeting_id))
+    return deployment_ward_id(context)
+
+
 class ConclusionNotice(db.Model):
     """A Thông báo kết luận: number/symbol such as ``07-TB/BCĐ``, its items."""
 
     __tablename__ = "conclusion_notice"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # One database may hold a city's wards: the ward whose notice this is (NULL: a notice
+    # of before wards were recorded that nothing placed; no deployment shows it).
+    ward_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ward.id"), index=True, default=_notice_ward_id
+    )
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
     number: Mapped[str | None] = mapped_column(String(60))
     issued_on: Mapped[date | None] = mapped_column(Date)

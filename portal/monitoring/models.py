@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.timeutil import utcnow
+from portal.units.services import deployment_ward_id
 
 
 class CalendarOverride(db.Model):
@@ -45,6 +46,10 @@ class SupervisionRemark(db.Model):
     __tablename__ = "supervision_remark"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The ward whose supervision this is (a unit of no ward may be remarked on by many).
+    ward_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ward.id"), index=True, default=deployment_ward_id
+    )
     target: Mapped[RemarkTarget] = mapped_column(Enum(RemarkTarget, native_enum=False, length=10))
     petition_id: Mapped[int | None] = mapped_column(ForeignKey("petition.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("notice_item.id"), index=True)

@@ -28,6 +28,7 @@ from portal.extensions import db
 from portal.petitions.models import Petition
 from portal.timeutil import utcnow
 from portal.units.models import Area
+from portal.units.services import deployment_ward_id
 
 
 class NotificationStatus(enum.StrEnum):
@@ -60,6 +61,11 @@ class Notification(db.Model):
     __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The ward the message is about (its petition's, else the deployment's that queued
+    # it): the outbox page of a ward shows its own messages only.
+    ward_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ward.id"), index=True, default=deployment_ward_id
+    )
     recipient: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5), default="vi")
     kind: Mapped[NotificationKind] = mapped_column(

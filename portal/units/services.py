@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select
 
 from portal.extensions import db
 from portal.text import fold, normalize
@@ -28,6 +28,34 @@ def current_ward_id() -> int | None:
             return None
         known[code] = ward.id
     return known[code]
+
+
+def deployment_ward_id(context=None) -> int | None:
+    """Column default of ``ward_id`` for a row made without one: this deployment's ward.
+
+    Called by SQLAlchemy while it flushes, when no other query may start: the id comes
+    from the application's memory, else through the INSERT's own connection.
+    """
+    if not has_app_context():
+        return None
+    code = current_app.config["PORTAL_WARD_CODE"]
+    known = current_app.extensions.setdefault("portal_ward_ids", {})
+    if code not in known:
+        if context is None:
+            return current_ward_id()
+        found = context.connection.scalar(select(Ward.id).where(Ward.code == code))
+        if found is None:
+            return None
+        known[code] = found
+    return known[code]
+
+
+def of_this_ward(column, *, legacy: bool = False):
+    """``column`` (a ``ward_id``) is this deployment's ward; with ``legacy``, NULL too
+    (accounts and API clients made before they had a ward count as this ward's)."""
+    ward_id = current_ward_id()
+    condition = column == ward_id if ward_id is not None else false()
+    return or_(condition, column.is_(None)) if legacy else condition
 
 
 class UnknownWardCode(LookupError):
