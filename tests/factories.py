@@ -118,9 +118,63 @@ def build_world() -> SimpleNamespace:
     )
 
 
+# Another ward in the same database (a city runs every ward on one database): Phường
+# Hoàn Kiếm, far from the test ward.
+OTHER_WARD_CODE = "00070"
+OTHER_POINT = (21.03, 105.85)
+
+
+def build_other_ward(world) -> SimpleNamespace:
+    """A second ward with a residential group, a unit of its own, staff (one of them in
+    ``world``'s shared company) and a point inside it. Categories are the city's."""
+    ward = Ward(
+        code=OTHER_WARD_CODE,
+        name="Phường Hoàn Kiếm",
+        province_code="01",
+        province_name="Thành phố Hà Nội",
+        boundary=_square(105.84, 21.02, 105.86, 21.04),
+    )
+    area = Area(ward=ward, name="Tổ dân phố số 1", boundary=_square(105.84, 21.02, 105.86, 21.04))
+    db.session.add_all([ward, area])
+    db.session.flush()
+    unit = Unit(ward_id=ward.id, name="Phòng Văn hóa - Xã hội", level=UnitLevel.WARD)
+    db.session.add(unit)
+    db.session.flush()
+
+    def account(key, role, unit=None):
+        return create_user(
+            email=f"{key}@hoankiem.example.vn",
+            full_name=f"Cán Bộ Hoàn Kiếm {key}",
+            password=PASSWORD,
+            role=role,
+            unit=unit,
+            ward=ward,
+        )
+
+    users = {
+        "ward_staff": account("canbo", Role.WARD_STAFF),
+        "unit_staff": account("donvi", Role.UNIT_STAFF, unit),
+        # Staff of the company of no ward that also works for the test ward.
+        "company_staff": account("congty", Role.UNIT_STAFF, world.units["waste"]),
+        "mttq": account("mttq", Role.MTTQ),
+        "admin": account("admin", Role.ADMIN),
+    }
+    db.session.flush()
+    return SimpleNamespace(
+        ward=ward,
+        area=area,
+        areas=[area],
+        unit=unit,
+        units={"own": unit, "waste": world.units["waste"]},
+        users=users,
+        categories=world.categories,
+        point=OTHER_POINT,
+    )
+
+
 def file(world, **overrides):
     """File a petition through the service, as a resident would."""
-    lat, lon = overrides.pop("point", INSIDE_WEST)
+    lat, lon = overrides.pop("point", getattr(world, "point", INSIDE_WEST))
     filing = services.Filing(
         category=overrides.pop("category", world.categories["ve-sinh-moi-truong"]),
         title=overrides.pop("title", "Điểm rác tự phát đầu ngõ 12"),

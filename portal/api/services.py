@@ -31,6 +31,7 @@ from portal.petitions.models import Category, Channel, Petition, Status
 from portal.text import fold, normalize
 from portal.timeutil import LOCAL_TZ, to_local, utcnow
 from portal.units.models import Ward
+from portal.units.services import current_ward_id, of_this_ward
 
 MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)
@@ -75,10 +76,13 @@ def issue_key(
     requires_acceptance: bool = False,
     by: User | None = None,
     key: str | None = None,
+    ward: Ward | None = None,
 ) -> tuple[ApiClient, str]:
-    """A new client and its key. The key is returned once; only its hash is kept."""
+    """A new client of ``ward`` (default: the deployment's) and its key. The key is
+    returned once; only its hash is kept."""
     key = key or KEY_PREFIX + secrets.token_urlsafe(24)
     client = ApiClient(
+        ward_id=ward.id if ward is not None else current_ward_id(),
         name=normalize(name),
         contact=normalize(contact) or None,
         key_prefix=key[:12],
@@ -99,16 +103,29 @@ def revoke(client: ApiClient) -> None:
     db.session.flush()
 
 
+def _here():
+    """Clients of this deployment's ward (and of none: made before clients had a ward)."""
+    return of_this_ward(ApiClient.ward_id, legacy=True)
+
+
 def clients() -> list[ApiClient]:
     return list(
         db.session.scalars(
-            select(ApiClient).order_by(ApiClient.revoked_at.is_not(None), ApiClient.name)
+            select(ApiClient)
+            .where(_here())
+            .order_by(ApiClient.revoked_at.is_not(None), ApiClient.name)
         )
     )
 
 
+def get_client(client_id: int) -> ApiClient | None:
+    """This ward's client with the id; another ward's is not found."""
+    return db.session.scalar(select(ApiClient).where(ApiClient.id == client_id, _here()))
+
+
 def client_for_key(given: str | None) -> ApiClient | None:
-    """The active client holding this key, or None.
+    """The active client of this ward holding this key, or None (another ward's key files
+    nothing here).
 
     Keys are random and long; the lookup is by their SHA-256, so the time it takes says
     nothing about how much of a guess was right, and the hash is compared again in
@@ -118,7 +135,7 @@ def client_for_key(given: str | None) -> ApiClient | None:
     if not given or len(given) > 200:
         return None
     digest = _hash(given)
-    client = db.session.scalar(select(ApiClient).where(ApiClient.key_hash == digest))
+    client = db.session.scalar(select(ApiClient).where(ApiClient.key_hash == digest, _here()))
     if client is None or not secrets.compare_digest(client.key_hash, digest):
         return None
     return client if client.is_active else None

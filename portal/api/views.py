@@ -16,7 +16,6 @@ from portal.accounts.models import Role
 from portal.accounts.services import staff_required
 from portal.api import services
 from portal.api.forms import ApiClientForm
-from portal.api.models import ApiClient
 from portal.api.openapi import openapi_document
 from portal.api.services import ApiError
 from portal.extensions import db, limiter
@@ -286,9 +285,9 @@ def clients():
 @admin_bp.post("/<int:client_id>/thu-hoi")
 @staff_required(Role.ADMIN)
 def revoke(client_id: int):
-    client = db.session.get(ApiClient, client_id)
+    client = services.get_client(client_id)
     if client is None:
-        abort(404)
+        abort(404)  # another ward's client is not found here, and keeps its key
     services.revoke(client)
     db.session.commit()
     flash(

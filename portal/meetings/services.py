@@ -37,6 +37,7 @@ from portal.petitions.models import (
 from portal.text import fold, normalize
 from portal.timeutil import utcnow
 from portal.units.models import Area, Unit, UnitLevel, Ward
+from portal.units.services import active_units, current_ward, of_this_ward
 
 
 class MeetingError(petitions.PetitionError):
@@ -144,12 +145,18 @@ def file_raised_at_meeting(meeting: Meeting, actor: User, rows: list[RaisedRow])
 # --- units named in notices -------------------------------------------------------------
 
 
+def _units_here():
+    """Units of this ward and those of no ward (higher levels, companies), inactive too:
+    a notice never names, nor gets, another ward's "Công an Phường"."""
+    return db.session.scalars(select(Unit).where(of_this_ward(Unit.ward_id, legacy=True)))
+
+
 def match_unit(name: str | None, units: list[Unit] | None = None) -> Unit | None:
     """The unit whose name, abbreviation or alias is ``name``, ignoring accents and case."""
     key = fold(name)
     if not key:
         return None
-    for unit in units if units is not None else db.session.scalars(select(Unit)):
+    for unit in units if units is not None else _units_here():
         names = [unit.name, unit.abbreviation, *(unit.aliases or [])]
         if key in {fold(n) for n in names if n}:
             return unit
@@ -238,7 +245,7 @@ def draft_from_text(text: str, source_filename: str | None = None) -> Draft:
 
 def draft_from_parsed(parsed: dict, text: str, source_filename: str | None = None) -> Draft:
     """A draft from the parser's JSON, with each named unit matched to a known one."""
-    units = list(db.session.scalars(select(Unit).where(Unit.active)))
+    units = active_units()
     items = [
         DraftItem(
             ref=item["ref"],
@@ -272,7 +279,7 @@ def reanalyse(item: DraftItem) -> DraftItem:
     from portal.meetings import parser
 
     found = parser.analyse_item(item.text)
-    units = list(db.session.scalars(select(Unit).where(Unit.active)))
+    units = active_units()
     chosen = {fold(u.name): u.choice for u in item.units}
     fresh = _draft_units(found["units"], units)
     for unit in fresh:
@@ -331,9 +338,15 @@ def _parse_iso(value: str | None) -> date | None:
 
 
 def save_notice(
-    draft: Draft, actor: User | None, meeting: Meeting | None = None
+    draft: Draft, actor: User | None, meeting: Meeting | None = None, *, ward: Ward | None = None
 ) -> ConclusionNotice:
-    """Write a reviewed draft: the notice, its items, their units (creating new ones)."""
+    """Write a reviewed draft: the notice, its items, their units (creating new ones).
+
+    The notice is ``ward``'s (by default the deployment's), and so is its meeting.
+    """
+    ward = ward or (meeting.ward if meeting is not None else None) or current_ward()
+    if ward is None or (meeting is not None and meeting.ward_id != ward.id):
+        raise MeetingError(_l("Không tìm thấy hội nghị này."), field="meeting_id")
     if not draft.items:
         raise MeetingError(_l("Thông báo phải có ít nhất một mục."), field="items")
     refs = [normalize(i.ref) for i in draft.items]
@@ -358,6 +371,7 @@ def save_notice(
                 _l("%(label)s tối đa %(n)d ký tự.", label=label, n=limit), field="items"
             )
     notice = ConclusionNotice(
+        ward_id=ward.id,
         meeting=meeting,
         number=normalize(draft.number) or None,
         issued_on=_parse_iso(draft.issued_on),
@@ -385,7 +399,7 @@ def save_notice(
         db.session.add(item)
         seen: set[int] = set()
         for named in entry.units:
-            unit = _chosen_unit(named, created_units)
+            unit = _chosen_unit(named, created_units, ward)
             if unit is None or unit.id in seen:
                 continue
             seen.add(unit.id)
@@ -406,13 +420,15 @@ def save_notice(
     return notice
 
 
-def _chosen_unit(named: DraftUnit, created: dict[str, Unit]) -> Unit | None:
+def _chosen_unit(named: DraftUnit, created: dict[str, Unit], ward: Ward) -> Unit | None:
     if named.choice == "new":
         key = fold(named.name)
         if key not in created:
             existing = match_unit(named.name)
             if existing is None:
+                # Named in this ward's notice: a unit of this ward.
                 existing = Unit(
+                    ward_id=ward.id,
                     name=normalize(named.name)[:300],
                     level=UnitLevel.ENTERPRISE
                     if fold(named.name).startswith("cong ty")
@@ -424,7 +440,9 @@ def _chosen_unit(named: DraftUnit, created: dict[str, Unit]) -> Unit | None:
             created[key] = existing
         return created[key]
     if named.choice and named.choice.isdecimal():  # isdigit() takes "²", which int() refuses
-        return db.session.get(Unit, int(named.choice))
+        unit = db.session.get(Unit, int(named.choice))
+        # Another ward's unit is never given a task of this ward's notice.
+        return unit if unit is not None and unit.ward_id in (None, ward.id) else None
     return None
 
 
@@ -550,6 +568,7 @@ def search_items(query: str | None, limit: int = 20) -> list[NoticeItem]:
     stmt = (
         select(NoticeItem)
         .join(ConclusionNotice)
+        .where(of_this_ward(ConclusionNotice.ward_id))
         .order_by(ConclusionNotice.issued_on.desc(), NoticeItem.position)
         .limit(1000)
     )
@@ -691,8 +710,11 @@ def repeatedly_raised(min_times: int = 2) -> list[tuple[Petition, int, int]]:
 def open_items_raised_again() -> list[NoticeItem]:
     """Items still open whose petitions were raised more than once."""
     items = db.session.scalars(
-        select(NoticeItem).where(
-            NoticeItem.status.in_([ItemStatus.PENDING, ItemStatus.IN_PROGRESS])
+        select(NoticeItem)
+        .join(ConclusionNotice)
+        .where(
+            of_this_ward(ConclusionNotice.ward_id),
+            NoticeItem.status.in_([ItemStatus.PENDING, ItemStatus.IN_PROGRESS]),
         )
     ).all()
     return [i for i in items if any(p.repeat_of_id for p in i.petitions)]

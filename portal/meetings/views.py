@@ -31,7 +31,7 @@ from portal.petitions import services as petitions
 from portal.petitions.models import Category, Competence, Petition, Status
 from portal.petitions.views import category_choices
 from portal.units.models import Area
-from portal.units.services import active_units, area_choices, current_ward
+from portal.units.services import active_units, area_choices, current_ward, current_ward_id
 from portal.web import is_htmx, render, see_other
 
 bp = Blueprint("meetings", __name__)
@@ -40,15 +40,23 @@ EDITORS = (Role.WARD_STAFF, Role.ADMIN)
 
 
 def _meeting(meeting_id: int) -> Meeting:
+    """This ward's meeting; another ward's is not found (404), like one that never was."""
     meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
+    if meeting is None or meeting.ward_id != current_ward_id():
         abort(404)
     return meeting
 
 
+def _notice(notice_id: int) -> ConclusionNotice:
+    notice = db.session.get(ConclusionNotice, notice_id)
+    if notice is None or notice.ward_id != current_ward_id():
+        abort(404)
+    return notice
+
+
 def _item(item_id: int) -> NoticeItem:
     item = db.session.get(NoticeItem, item_id)
-    if item is None:
+    if item is None or item.notice.ward_id != current_ward_id():
         abort(404)
     return item
 
@@ -269,6 +277,16 @@ def _draft_from_request() -> services.Draft:
     return draft
 
 
+def _check_unit_choices(draft: services.Draft) -> None:
+    """A unit picked on the review screen is one of this ward's or of no ward (404 for
+    another ward's: the screen never offers it)."""
+    allowed = {unit.id for unit in active_units()}
+    for item in draft.items:
+        for unit in item.units:
+            if unit.choice and unit.choice.isdecimal() and int(unit.choice) not in allowed:
+                abort(404)
+
+
 @bp.route("/hoi-nghi/thong-bao/xem-lai", methods=["POST"])
 @staff_required(*EDITORS)
 def review_notice():
@@ -296,8 +314,9 @@ def review_notice():
                 raise services.MeetingError(
                     _("Còn tên đơn vị chưa được xác định; thông báo chưa được lưu.")
                 )
-            meeting = db.session.get(Meeting, meeting_id) if meeting_id else None
-            notice = services.save_notice(draft, current_user, meeting)
+            meeting = _meeting(meeting_id) if meeting_id else None
+            _check_unit_choices(draft)
+            notice = services.save_notice(draft, current_user, meeting, ward=current_ward())
             db.session.commit()
             flash(_("Đã lưu thông báo với %(n)d mục.", n=len(notice.items)), "success")
             return see_other(url_for("meetings.notice_page", notice_id=notice.id))
@@ -310,10 +329,7 @@ def review_notice():
 
 @bp.route("/hoi-nghi/thong-bao/<int:notice_id>")
 def notice_page(notice_id: int):
-    notice = db.session.get(ConclusionNotice, notice_id)
-    if notice is None:
-        abort(404)
-    return render("meetings/notice.html", notice=notice)
+    return render("meetings/notice.html", notice=_notice(notice_id))
 
 
 # --- items ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import selectinload
 
 from portal import calendar as work_calendar
@@ -44,7 +44,7 @@ from portal.text import normalize
 from portal.timeutil import LOCAL_TZ, local_today, to_local, utcnow
 from portal.units.models import Unit
 from portal.units.services import areas as ward_areas
-from portal.units.services import current_ward
+from portal.units.services import current_ward, current_ward_id, of_this_ward
 
 
 class MonitoringError(petitions.PetitionError):
@@ -416,27 +416,30 @@ def build_dashboard(scope: Scope) -> Dashboard:
         reopened_unsatisfied=unsatisfied_reopened,
         monthly=[(f"{m:02d}/{y}", filed[(y, m)], resolved_in[(y, m)]) for y, m in months],
         items_overdue=_overdue_items(),
-        remarks=list(
-            db.session.scalars(
-                select(SupervisionRemark).order_by(SupervisionRemark.id.desc()).limit(10)
-            )
-        ),
+        remarks=recent_remarks(),
+    )
+
+
+def recent_remarks(limit: int = 10) -> list[SupervisionRemark]:
+    """This ward's latest supervision remarks (a unit of no ward is remarked on by many)."""
+    return list(
+        db.session.scalars(
+            select(SupervisionRemark)
+            .where(of_this_ward(SupervisionRemark.ward_id))
+            .order_by(SupervisionRemark.id.desc())
+            .limit(limit)
+        )
     )
 
 
 def _overdue_items() -> list[NoticeItem]:
-    """Overdue items of this ward's meetings (and of notices filed without a meeting)."""
-    ward = current_ward()
+    """Overdue items of this ward's notices (with a meeting or without)."""
     query = (
         select(NoticeItem)
         .join(ConclusionNotice, ConclusionNotice.id == NoticeItem.notice_id)
-        .outerjoin(Meeting, Meeting.id == ConclusionNotice.meeting_id)
         .where(
             NoticeItem.status.in_([ItemStatus.PENDING, ItemStatus.IN_PROGRESS]),
-            or_(
-                ConclusionNotice.meeting_id.is_(None),
-                Meeting.ward_id == (ward.id if ward is not None else None),
-            ),
+            of_this_ward(ConclusionNotice.ward_id),
         )
         .order_by(NoticeItem.id)
     )
@@ -476,8 +479,17 @@ def add_remark(
     targets = [t for t in (petition, item, unit) if t is not None]
     if len(targets) != 1:
         raise MonitoringError(_l("Ý kiến giám sát phải gắn với đúng một đối tượng."))
+    ward_id = current_ward_id()
+    if (
+        (petition is not None and petition.ward_id != ward_id)
+        or (item is not None and item.notice.ward_id != ward_id)
+        or (unit is not None and unit.ward_id not in (None, ward_id))
+    ):
+        # Views find only this ward's; said here too, so that no caller can slip.
+        raise MonitoringError(_l("Không tìm thấy đối tượng của ý kiến giám sát."))
     target = RemarkTarget.PETITION if petition else RemarkTarget.ITEM if item else RemarkTarget.UNIT
     row = SupervisionRemark(
+        ward_id=ward_id,
         target=target,
         petition_id=petition.id if petition else None,
         item_id=item.id if item else None,
@@ -495,7 +507,11 @@ def add_remark(
 
 
 def remarks_for(*, petition=None, item=None, unit=None, public_only=False):
-    query = select(SupervisionRemark).order_by(SupervisionRemark.id)
+    query = (
+        select(SupervisionRemark)
+        .where(of_this_ward(SupervisionRemark.ward_id))
+        .order_by(SupervisionRemark.id)
+    )
     if petition is not None:
         query = query.where(SupervisionRemark.petition_id == petition.id)
     if item is not None:
@@ -545,10 +561,10 @@ def rate(petition: Petition, *, satisfied: bool, comment: str | None) -> Petitio
 
 
 def close_expired() -> list[Petition]:
-    """Close resolved petitions whose rating time has passed without an answer."""
+    """Close this ward's resolved petitions whose rating time has passed unanswered."""
     limit = utcnow() - timedelta(days=current_app.config["RATING_DAYS"])
     rows = db.session.scalars(
-        select(Petition).where(
+        petitions.in_current_ward(select(Petition)).where(
             Petition.status == Status.RESOLVED,
             Petition.resolved_at < limit,
             Petition.satisfied.is_(None),

@@ -19,7 +19,7 @@ from portal.monitoring.forms import OverrideForm, RatingForm, RemarkForm, ScopeF
 from portal.monitoring.models import CalendarOverride
 from portal.petitions import services as petitions
 from portal.units.models import Unit
-from portal.units.services import active_units, current_ward
+from portal.units.services import active_units, current_ward, current_ward_id
 from portal.web import render, see_other
 
 bp = Blueprint("monitoring", __name__)
@@ -33,6 +33,8 @@ def _scope() -> tuple[ScopeForm, services.Scope]:
     meeting = None
     if form.meeting.data and form.meeting.data.isdecimal():  # isdigit() takes "²"
         meeting = db.session.get(Meeting, int(form.meeting.data))
+        if meeting is not None and meeting.ward_id != current_ward_id():
+            abort(404)  # another ward's meeting: not found, as on its own page
     scope = services.Scope(
         start=form.tu.data if not form.tu.errors else None,
         end=form.den.data if not form.den.errors else None,
@@ -85,6 +87,27 @@ def _safe_next(target: str | None, fallback: str) -> str:
     return fallback
 
 
+def _remark_target(form: RemarkForm):
+    """The petition, item or unit the form names: this ward's (a unit of no ward too).
+    One named but not found here, another ward's included, is a 404."""
+    petition = item = unit = None
+    if form.petition_code.data:
+        petition = petitions.get_by_code(form.petition_code.data)
+        if petition is None:
+            abort(404)
+    if form.item_id.data:
+        if form.item_id.data.isdecimal():
+            item = db.session.get(NoticeItem, int(form.item_id.data))
+        if item is None or item.notice.ward_id != current_ward_id():
+            abort(404)
+    if form.unit_id.data:
+        if form.unit_id.data.isdecimal():
+            unit = db.session.get(Unit, int(form.unit_id.data))
+        if unit is None or unit.ward_id not in (None, current_ward_id()):
+            abort(404)
+    return petition, item, unit
+
+
 @bp.route("/giam-sat/y-kien", methods=["POST"])
 @staff_required(*SUPERVISORS)
 def add_remark():
@@ -95,17 +118,7 @@ def add_remark():
             for message in errors:
                 flash(message, "error")
         return see_other(back)
-    petition = petitions.get_by_code(form.petition_code.data) if form.petition_code.data else None
-    item = (
-        db.session.get(NoticeItem, int(form.item_id.data))
-        if (form.item_id.data or "").isdecimal()
-        else None
-    )
-    unit = (
-        db.session.get(Unit, int(form.unit_id.data))
-        if (form.unit_id.data or "").isdecimal()
-        else None
-    )
+    petition, item, unit = _remark_target(form)
     try:
         services.add_remark(
             current_user,

@@ -39,7 +39,7 @@ from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from portal.accounts.models import Role, User
 from portal.extensions import db
@@ -62,6 +62,7 @@ from portal.petitions.models import (
 )
 from portal.timeutil import utcnow
 from portal.units.models import Area
+from portal.units.services import current_ward_id, of_this_ward
 
 K = NotificationKind
 
@@ -199,6 +200,8 @@ def queue(
         body_text = render_template(f"notifications/email/{name}.txt", **values)
         body_html = render_template(f"notifications/email/{name}.html", **values)
     notification = Notification(
+        # The petition's ward, else the deployment's (a digest, a follow confirmation).
+        ward_id=petition.ward_id if petition is not None else current_ward_id(),
         recipient=recipient,
         locale=locale,
         kind=kind,
@@ -638,14 +641,27 @@ def _newly_assigned_staff(petition: Petition, event: PetitionEvent) -> list[tupl
             User.unit_id.in_(units),
             User.active.is_(True),
             User.email.is_not(None),
+            _of_ward(petition.ward_id),
         )
         .order_by(User.id)
     )
     return [(user, units[user.unit_id]) for user in users if user.email]
 
 
-def staff_of_unit(unit_id: int | None) -> list[User]:
-    """Active unit staff of a unit who have an e-mail address."""
+def _of_ward(ward_id: int | None):
+    """Accounts of the ward (``None``: the deployment's), legacy accounts of no ward too.
+
+    A unit of no ward (a company, a higher level) has staff accounts in many wards: each
+    hears only of its own ward's petitions.
+    """
+    if ward_id is None:
+        return of_this_ward(User.ward_id, legacy=True)
+    return or_(User.ward_id == ward_id, User.ward_id.is_(None))
+
+
+def staff_of_unit(unit_id: int | None, ward_id: int | None = None) -> list[User]:
+    """Active unit staff of a unit, of the ward (default: this deployment's), who have an
+    e-mail address."""
     if unit_id is None:
         return []
     return list(
@@ -656,18 +672,25 @@ def staff_of_unit(unit_id: int | None) -> list[User]:
                 User.unit_id == unit_id,
                 User.active.is_(True),
                 User.email.is_not(None),
+                _of_ward(ward_id),
             )
             .order_by(User.id)
         )
     )
 
 
-def staff_with_roles(*roles: Role) -> list[User]:
-    """Active accounts of these roles that have an e-mail address."""
+def staff_with_roles(*roles: Role, ward_id: int | None = None) -> list[User]:
+    """Active accounts of these roles, of the ward (default: this deployment's), that have
+    an e-mail address."""
     return list(
         db.session.scalars(
             select(User)
-            .where(User.role.in_(roles), User.active.is_(True), User.email.is_not(None))
+            .where(
+                User.role.in_(roles),
+                User.active.is_(True),
+                User.email.is_not(None),
+                _of_ward(ward_id),
+            )
             .order_by(User.id)
         )
     )
@@ -676,7 +699,9 @@ def staff_with_roles(*roles: Role) -> list[User]:
 def _staff_for_reopen(petition: Petition) -> list[User]:
     """Every ward staff account and the staff of the petition's current lead unit."""
     lead = petition.lead_assignment
-    users = staff_with_roles(Role.WARD_STAFF) + staff_of_unit(lead.unit_id if lead else None)
+    users = staff_with_roles(Role.WARD_STAFF, ward_id=petition.ward_id) + staff_of_unit(
+        lead.unit_id if lead else None, petition.ward_id
+    )
     return [user for user in users if user.email]
 
 
@@ -752,6 +777,17 @@ def request_follow(
     return follow
 
 
+def _follow_here(follow: Follow | None) -> bool:
+    """A follow of this ward's petition or residential group: another ward's links are
+    not valid on this ward's portal."""
+    if follow is None:
+        return False
+    ward_id = current_ward_id()
+    if follow.petition is not None:
+        return follow.petition.ward_id == ward_id
+    return follow.area is not None and follow.area.ward_id == ward_id
+
+
 def confirm_follow(token: str) -> Follow | None:
     """Confirm the follow a valid, unexpired token names; ``None`` for a bad token."""
     try:
@@ -761,7 +797,7 @@ def confirm_follow(token: str) -> Follow | None:
     if not isinstance(data, dict):
         return None
     follow = db.session.get(Follow, data.get("f")) if isinstance(data.get("f"), int) else None
-    if follow is None or follow.email != data.get("e"):
+    if not _follow_here(follow) or follow.email != data.get("e"):
         return None
     if not follow.is_active:
         follow.confirmed_at = utcnow()
@@ -787,7 +823,7 @@ def unsubscribe(token: str) -> tuple[str, str] | None:
     now = utcnow()
     if topic.startswith("follow:"):
         follow = db.session.get(Follow, int(topic.split(":", 1)[1] or 0))
-        if follow is None or follow.email != email:
+        if not _follow_here(follow) or follow.email != email:
             return None
         if follow.unsubscribed_at is None:
             follow.unsubscribed_at = now
@@ -840,7 +876,7 @@ def record_evidence(token: str) -> Evidence | None:
     follow_id = data.get("f")
     follow = db.session.get(Follow, follow_id) if isinstance(follow_id, int) else None
     if (
-        follow is None
+        not _follow_here(follow)
         or follow.email != data.get("e")
         or follow.confirmed_at is None
         or follow.petition_id is None
@@ -892,7 +928,10 @@ def retry(notification: Notification) -> None:
 
 
 def queue_counts() -> dict[NotificationStatus, int]:
+    """This ward's messages by status (the outbox page of a ward shows its own)."""
     rows = db.session.execute(
-        select(Notification.status, func.count()).group_by(Notification.status)
+        select(Notification.status, func.count())
+        .where(of_this_ward(Notification.ward_id))
+        .group_by(Notification.status)
     )
     return {NotificationStatus(status): n for status, n in rows}

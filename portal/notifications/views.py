@@ -15,7 +15,7 @@ from portal.notifications.forms import FollowForm
 from portal.notifications.models import Notification, NotificationStatus
 from portal.petitions import services as petitions
 from portal.units.models import Area
-from portal.units.services import area_choices, current_ward
+from portal.units.services import area_choices, current_ward, current_ward_id, of_this_ward
 from portal.web import is_htmx, render, see_other
 
 bp = Blueprint("notifications", __name__)
@@ -192,7 +192,7 @@ def petition_feed(code: str):
 @bp.route("/feeds/to-dan-pho/<int:area_id>.atom")
 def area_feed(area_id: int):
     area = db.session.get(Area, area_id)
-    if area is None:
+    if area is None or area.ward_id != current_ward_id():
         abort(404)
     return _atom(feeds.area_feed(area))
 
@@ -205,7 +205,11 @@ def area_feed(area_id: int):
 def outbox():
     wanted = request.args.get("trang-thai")
     status = NotificationStatus(wanted) if wanted in set(NotificationStatus) else None
-    query = select(Notification).order_by(Notification.created_at.desc(), Notification.id.desc())
+    query = (
+        select(Notification)
+        .where(of_this_ward(Notification.ward_id))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
     if status is not None:
         query = query.where(Notification.status == status)
     page = db.paginate(
@@ -237,7 +241,7 @@ def outbox():
 @staff_required(Role.ADMIN)
 def retry(notification_id: int):
     notification = db.session.get(Notification, notification_id)
-    if notification is None:
+    if notification is None or notification.ward_id != current_ward_id():
         abort(404)
     # A message whose address was erased (personal data) has nowhere to go.
     if notification.status == NotificationStatus.FAILED and notification.recipient:

@@ -193,10 +193,18 @@ _FIND_CODE = select(Petition.code).where(
 )
 
 
+def of_this_ward(petition: Petition) -> bool:
+    """Whether a petition found by other means (a photo's, a follow's) is this ward's."""
+    return petition is not None and petition.ward_id == current_ward_id()
+
+
 def get_by_token(token: str) -> Petition | None:
+    """This ward's petition whose private link this is (another ward's: not found)."""
     if not token or len(token) > 64:
         return None
-    petition = db.session.scalar(select(Petition).where(Petition.private_token == token))
+    petition = db.session.scalar(
+        in_current_ward(select(Petition)).where(Petition.private_token == token)
+    )
     # Compare in constant time as well, so a near miss tells nothing.
     if petition and secrets.compare_digest(petition.private_token, token):
         return petition

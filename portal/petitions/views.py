@@ -395,7 +395,7 @@ def private_page(token: str):
 @bp.route("/anh/<int:photo_id>/<size>")
 def photo(photo_id: int, size: str = "lon"):
     item = db.session.get(Photo, photo_id)
-    if item is None or size not in ("lon", "nho"):
+    if item is None or size not in ("lon", "nho") or not services.of_this_ward(item.petition):
         abort(404)
     token = request.args.get("t")
     is_owner = bool(token) and services.get_by_token(token) is item.petition

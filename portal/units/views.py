@@ -103,8 +103,8 @@ def delete_place(place_id: int):
     from portal.units.models import Place
 
     place = db.session.get(Place, place_id)
-    if place is None:
-        abort(404)
+    if place is None or place.ward_id != services.current_ward_id():
+        abort(404)  # another ward's entry is not found here, and stays
     db.session.delete(place)
     db.session.commit()
     return see_other(url_for("units.places"))
