@@ -17,11 +17,31 @@ from portal.extensions import db
 portal_cli = AppGroup("portal", help="Lệnh quản trị cổng kiến nghị.")
 
 
+def deployment_ward():
+    """The ward this deployment serves (``PORTAL_WARD_CODE``); commands that read or write
+    a ward's data act on it alone. Missing: a clear message and a non-zero exit."""
+    from portal.units.services import current_ward
+
+    ward = current_ward()
+    if ward is None:
+        raise click.ClickException(
+            f"Chưa có phường/xã mã “{current_app.config['PORTAL_WARD_CODE']}” "
+            "(PORTAL_WARD_CODE); hãy chạy `flask portal setup-ward` trước."
+        )
+    return ward
+
+
 @portal_cli.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", "full_name", required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
-@click.option("--unit", "unit_name", default=None, help="Tên đơn vị (bắt buộc với unit_staff).")
+@click.option(
+    "--unit",
+    "unit_name",
+    default=None,
+    help="Tên đơn vị (bắt buộc với unit_staff): của phường/xã của tài khoản, hoặc không "
+    "thuộc phường/xã nào.",
+)
 @click.option(
     "--ward",
     "ward_code",
@@ -43,7 +63,17 @@ def create_user_command(email, full_name, role, unit_name, ward_code, password):
         )
     unit = None
     if unit_name:
-        unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))
+        # Each ward has its own "Công an Phường": the account's ward's, or one of no ward.
+        named = list(db.session.scalars(select(Unit).where(Unit.name == unit_name)))
+        unit = next((u for u in named if u.ward_id == ward.id), None) or next(
+            (u for u in named if u.ward_id is None), None
+        )
+        if unit is None and named:
+            raise click.ClickException(
+                f"Đơn vị “{unit_name}” thuộc phường/xã khác, không phải {ward.name}: "
+                "tài khoản chỉ gắn được với đơn vị của phường/xã mình hoặc đơn vị không "
+                "thuộc phường/xã nào."
+            )
         if unit is None:
             raise click.ClickException(f"Không có đơn vị tên “{unit_name}”.")
     try:
@@ -108,17 +138,18 @@ def _notice_saver(meeting_id: int | None) -> NoticeSaver:
         from portal.meetings import services
         from portal.meetings.models import Meeting
 
+        ward = deployment_ward()
         meeting = None
         if meeting_id is not None:
             meeting = db.session.get(Meeting, meeting_id)
-            if meeting is None:
-                raise click.ClickException(f"Không có hội nghị số {meeting_id}.")
+            if meeting is None or meeting.ward_id != ward.id:
+                raise click.ClickException(f"Không có hội nghị số {meeting_id} của {ward.name}.")
         draft = services.draft_from_parsed(notice.to_json(), text, filename)
         for item in draft.items:
             for unit in item.units:
                 unit.choice = unit.choice or "new"
         try:
-            saved = services.save_notice(draft, None, meeting)
+            saved = services.save_notice(draft, None, meeting, ward=ward)
         except services.MeetingError as error:
             db.session.rollback()
             raise click.ClickException(str(error.message)) from None
@@ -132,9 +163,18 @@ def _notice_saver(meeting_id: int | None) -> NoticeSaver:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="In kết quả phân tích dạng JSON.")
 @click.option("--dry-run", is_flag=True, help="Chỉ phân tích, không ghi vào cơ sở dữ liệu.")
-@click.option("--meeting", "meeting_id", type=int, default=None, help="Gắn với hội nghị số …")
+@click.option(
+    "--meeting",
+    "meeting_id",
+    type=int,
+    default=None,
+    help="Gắn với hội nghị số … (của phường/xã của cổng này).",
+)
 def import_notice_command(file, as_json, dry_run, meeting_id):
-    """Đọc thông báo kết luận (.docx hoặc .txt) và tách thành các mục."""
+    """Đọc thông báo kết luận (.docx hoặc .txt) và tách thành các mục.
+
+    Thông báo được lưu là của phường/xã của cổng này (PORTAL_WARD_CODE); đơn vị được
+    nhận ra trong số đơn vị của phường/xã đó và đơn vị không thuộc phường/xã nào."""
     import_notice(file, as_json=as_json, dry_run=dry_run, save=_notice_saver(meeting_id))
 
 
@@ -180,9 +220,13 @@ def _echo_notice_summary(notice) -> None:
 
 @portal_cli.command("close-expired")
 def close_expired_command():
-    """Đóng các kiến nghị đã giải quyết mà hết thời gian đánh giá (chạy hằng ngày)."""
+    """Đóng các kiến nghị đã giải quyết mà hết thời gian đánh giá (chạy hằng ngày).
+
+    Chỉ kiến nghị của phường/xã của cổng này (PORTAL_WARD_CODE): mỗi phường/xã chạy lệnh
+    ở cổng của mình, để thư báo cho người dân dẫn về đúng cổng."""
     from portal.monitoring.services import close_expired
 
+    deployment_ward()
     closed = close_expired()
     db.session.commit()
     click.echo(f"Đã đóng {len(closed)} kiến nghị hết thời gian đánh giá.")

@@ -209,6 +209,16 @@ def create_user(
         raise AccountError(_l("Mật khẩu cần ít nhất 10 ký tự."))
     if role == Role.UNIT_STAFF and unit is None:
         raise AccountError(_l("Tài khoản đơn vị phải gắn với một đơn vị."))
+    # A legacy account (no ward) counts as this deployment's ward's.
+    account_ward_id = ward.id if ward is not None else current_ward_id()
+    if unit is not None and unit.ward_id is not None and unit.ward_id != account_ward_id:
+        raise AccountError(
+            _l(
+                "Đơn vị %(unit)s thuộc phường/xã khác; tài khoản chỉ gắn được với đơn vị "
+                "của phường/xã mình hoặc đơn vị không thuộc phường/xã nào.",
+                unit=unit.name,
+            )
+        )
     if db.session.scalar(select(User).where(func.lower(User.email) == email)):
         raise AccountError(_l("Đã có tài khoản với địa chỉ này."))
     user = User(

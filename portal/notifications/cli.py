@@ -31,9 +31,15 @@ def worker_command(once, batch, interval):
 @click.command("digest")
 @click.option("--weekly", is_flag=True, required=True, help="Thư tổng hợp 7 ngày qua.")
 def digest_command(weekly):
-    """Xếp hàng thư tổng hợp hằng tuần cho cán bộ (mỗi tuần một lần)."""
+    """Xếp hàng thư tổng hợp hằng tuần cho cán bộ (mỗi tuần một lần).
+
+    Chỉ phường/xã của cổng này (PORTAL_WARD_CODE): kiến nghị của phường/xã đó, gửi cho
+    cán bộ của phường/xã đó; đường dẫn trong thư về cổng này. Mỗi phường/xã chạy lệnh ở
+    cổng của mình."""
+    from portal.cli import deployment_ward
     from portal.notifications.digest import queue_weekly
 
+    deployment_ward()
     count = queue_weekly()
     db.session.commit()
     click.echo(f"Đã xếp hàng {count} thư tổng hợp tuần.")
@@ -41,9 +47,15 @@ def digest_command(weekly):
 
 @click.command("deadlines")
 def deadlines_command():
-    """Nhắc hạn: kiến nghị sắp đến hạn, quá hạn; báo cáo quá hạn cho phường (chạy hằng ngày)."""
+    """Nhắc hạn: kiến nghị sắp đến hạn, quá hạn; báo cáo quá hạn cho phường (chạy hằng ngày).
+
+    Chỉ phường/xã của cổng này (PORTAL_WARD_CODE): kiến nghị và mục thông báo kết luận
+    của phường/xã đó, gửi cho cán bộ của phường/xã đó; đường dẫn trong thư về cổng này.
+    Mỗi phường/xã chạy lệnh ở cổng của mình."""
+    from portal.cli import deployment_ward
     from portal.notifications.deadlines import queue_deadline_alerts
 
+    deployment_ward()
     run = queue_deadline_alerts()
     db.session.commit()
     click.echo(run.summary)

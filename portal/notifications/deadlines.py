@@ -1,6 +1,8 @@
 """Deadline alerts: ``flask portal deadlines``, run once a day by cron.
 
-For every open petition whose :func:`~portal.petitions.services.due_state` is
+One ward's: the deployment's (``PORTAL_WARD_CODE``), whose staff the messages go to and
+whose portal their links lead to. For every open petition of it whose
+:func:`~portal.petitions.services.due_state` is
 
 - ``due_soon``: the lead unit's active staff get a "sắp đến hạn" message;
 - ``overdue``: the lead unit's active staff get a "quá hạn" message, and the petition goes
@@ -25,12 +27,18 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Role, User
 from portal.extensions import db
-from portal.meetings.models import ItemStatus, NoticeItem
+from portal.meetings.models import ConclusionNotice, ItemStatus, NoticeItem
 from portal.notifications import services
 from portal.notifications.models import DeadlineAlert, NotificationKind
 from portal.petitions.models import Petition
-from portal.petitions.services import due_soon_clause, due_state, overdue_clause
+from portal.petitions.services import (
+    due_soon_clause,
+    due_state,
+    in_current_ward,
+    overdue_clause,
+)
 from portal.timeutil import local_today
+from portal.units.services import of_this_ward
 
 K = NotificationKind
 DUE_SOON = "due_soon"
@@ -74,7 +82,7 @@ def _first_time(target: str, state: str, due_on: date) -> bool:
 def _open_petitions_near_or_past() -> list[Petition]:
     return list(
         db.session.scalars(
-            select(Petition)
+            in_current_ward(select(Petition))
             .where(or_(overdue_clause(), due_soon_clause()))
             .options(selectinload(Petition.assignments))
             .order_by(Petition.id)
@@ -85,7 +93,11 @@ def _open_petitions_near_or_past() -> list[Petition]:
 def _overdue_items() -> list[NoticeItem]:
     items = db.session.scalars(
         select(NoticeItem)
-        .where(NoticeItem.status.in_([ItemStatus.PENDING, ItemStatus.IN_PROGRESS]))
+        .join(ConclusionNotice)
+        .where(
+            of_this_ward(ConclusionNotice.ward_id),
+            NoticeItem.status.in_([ItemStatus.PENDING, ItemStatus.IN_PROGRESS]),
+        )
         .order_by(NoticeItem.id)
     )
     return [item for item in items if item.is_overdue]
@@ -109,7 +121,7 @@ def _queue_unit_alert(petition: Petition, state: str, due_on: date) -> int:
             date=due_on.strftime("%d/%m/%Y"),
         )
     queued = 0
-    for user in services.staff_of_unit(lead.unit_id):
+    for user in services.staff_of_unit(lead.unit_id, petition.ward_id):
         recipient = services.recipient_hash(user.email)
         key = f"{kind.value}:{petition.code}:{due_on.isoformat()}:{recipient}"
         if services.already_queued(key) or services.opted_out(user.email, services.STAFF_DEADLINES):

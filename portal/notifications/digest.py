@@ -1,6 +1,8 @@
 """The weekly summary for staff: ``flask portal digest --weekly``.
 
-For every active ward staff, MTTQ, admin and unit staff account with an e-mail address:
+One ward's: the deployment's (``PORTAL_WARD_CODE``). For every active ward staff, MTTQ,
+admin and unit staff account of that ward (or of no ward: made before accounts had one)
+with an e-mail address:
 how many petitions were filed and resolved in the past 7 days and how many are overdue
 (expected date passed, still open), each with a short list and links. Unit staff see
 their own unit's petitions only; an account with nothing to report gets no message. One
@@ -22,6 +24,7 @@ from portal.notifications.models import NotificationKind
 from portal.petitions.models import Petition, Status
 from portal.petitions.services import visible_query
 from portal.timeutil import local_today, utcnow
+from portal.units.services import of_this_ward
 
 DIGEST_ROLES = (Role.WARD_STAFF, Role.MTTQ, Role.ADMIN, Role.UNIT_STAFF)
 LIST_LIMIT = 15
@@ -93,7 +96,13 @@ def queue_weekly() -> int:
     week = week_key(today)
     users = db.session.scalars(
         select(User)
-        .where(User.active.is_(True), User.role.in_(DIGEST_ROLES), User.email.is_not(None))
+        .where(
+            User.active.is_(True),
+            User.role.in_(DIGEST_ROLES),
+            User.email.is_not(None),
+            # Another ward's staff hear from their own ward's portal.
+            of_this_ward(User.ward_id, legacy=True),
+        )
         .order_by(User.id)
     )
     queued = 0
