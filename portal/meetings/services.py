@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.extensions import db
@@ -23,7 +23,6 @@ from portal.meetings.models import (
     NoticeItem,
     NoticeItemEvent,
     NoticeItemUnit,
-    petition_notice_item,
 )
 from portal.petitions import services as petitions
 from portal.petitions.models import (
@@ -580,15 +579,6 @@ def search_items(query: str | None, limit: int = 20) -> list[NoticeItem]:
             if len(found) >= limit:
                 break
     return found
-
-
-def item_petition_counts() -> dict[int, int]:
-    rows = db.session.execute(
-        select(petition_notice_item.c.item_id, func.count()).group_by(
-            petition_notice_item.c.item_id
-        )
-    )
-    return dict(rows.all())
 
 
 # --- themes and repeated petitions ------------------------------------------------------
