@@ -81,11 +81,3 @@ def read_scalar(statement: Executable, parameters: dict | None = None):
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         return connection.execute(statement, parameters).scalar()
-
-
-def read_one(statement: Executable, parameters: dict | None = None):
-    """Like :func:`read_scalar`, the first row (or None)."""
-    with db.engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        return connection.execute(statement, parameters).first()
