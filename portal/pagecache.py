@@ -221,11 +221,6 @@ class PageCache:
                 _key, dropped = self._pages.popitem(last=False)
                 self._bytes -= dropped.size
 
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
-            self._bytes = 0
-
     def __len__(self) -> int:
         return len(self._pages)
 
