@@ -1,7 +1,8 @@
 """The public pages' cache: made once per change of the ward's data, not once per visit.
 
-The public list, its searches, the home page and the statistics are the same for every
-visitor who is not signed in, and they change only when the ward's data does. So:
+The public list, its searches, a petition's public page, the home page and the
+statistics are the same for every visitor who is not signed in, and they change only
+when the ward's data does. So:
 
 - Every transaction that changes data the public may see bumps the ward's revision
   (``ward_revision``) as its last statement before ``COMMIT`` (so that concurrent

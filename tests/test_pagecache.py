@@ -205,3 +205,42 @@ def test_plain_sql_writes_count_as_a_change(client, world, sql):
     sql("UPDATE petition SET title = :title", title="Biển báo đã được dời")
     db.session.commit()
     assert "Biển báo đã được dời" in client.get("/kien-nghi").get_data(as_text=True)
+
+
+def test_a_petition_page_is_kept_and_follows_its_timeline(client, world, statements):
+    petition = factories.file(world, title="Cột điện nghiêng trước số 8")
+    code = petition.code
+    assert client.get(f"/kien-nghi/{code}").status_code == 200
+    statements.clear()
+    page = client.get(f"/kien-nghi/{code}").get_data(as_text=True)
+    assert statements == []
+    assert "0 người cũng gặp vấn đề này" in page
+    services.co_sign(petition, name="Hàng xóm")
+    db.session.commit()
+    assert "1 người cũng gặp vấn đề này" in client.get(f"/kien-nghi/{code}").get_data(as_text=True)
+    services.review(petition, world.users["ward_staff"], public_note="Phường đã cử người xuống xem")
+    db.session.commit()
+    page = client.get(f"/kien-nghi/{code}").get_data(as_text=True)
+    assert "Phường đã cử người xuống xem" in page
+    # A code typed loosely is redirected, an unknown one is a 404: neither is kept.
+    assert client.get(f"/kien-nghi/{code.lower()}").status_code == 303
+    assert client.get("/kien-nghi/KN-2026-99999").status_code == 404
+    assert client.get("/kien-nghi/KN-2026-99999").status_code == 404
+
+
+def test_co_signing_from_a_kept_petition_page_works_for_each_visitor(app, world):
+    app.config["WTF_CSRF_ENABLED"] = True
+    petition = factories.file(world)
+    code = petition.code
+    token_pattern = re.compile(r'name="csrf_token" value="([^"]+)"')
+    for n, visitor in enumerate((app.test_client(), app.test_client()), start=1):
+        page = visitor.get(f"/kien-nghi/{code}").get_data(as_text=True)
+        token = token_pattern.search(page).group(1)
+        answer = visitor.post(
+            f"/kien-nghi/{code}/dong-y",
+            data={"csrf_token": token, "cosign-name": f"Người thứ {n}"},
+        )
+        assert answer.status_code == 303
+        assert f"{n} người cũng gặp vấn đề này" in visitor.get(f"/kien-nghi/{code}").get_data(
+            as_text=True
+        )

@@ -280,6 +280,7 @@ def public_list():
 
 
 @bp.route("/kien-nghi/<code>")
+@public_page
 def public_page(code: str):
     canonical = services.normalize_code(code)
     petition = services.get_by_code(canonical)
