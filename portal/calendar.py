@@ -2,9 +2,10 @@
 
 Holidays come from the ``holidays`` package (Tết by the lunar calendar, substitute days
 "nghỉ bù", swapped days "thay cho ngày …", which also make that Saturday a working
-day), and an admin's overrides (:class:`~portal.monitoring.models.CalendarOverride`) win
-over both. Functions take the overrides as a mapping so that they stay pure and testable;
-:func:`overrides` reads them from the database once per request.
+day), and the overrides (:class:`~portal.monitoring.models.CalendarOverride`: the city's,
+and the ward admin's over them) win over both. Functions take the overrides as a mapping
+so that they stay pure and testable; :func:`overrides` reads them from the database once
+per request.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import lru_cache
 
 import holidays
 from flask import g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 _SWAPPED_FOR = re.compile(r"thay cho ngày (\d{1,2})/(\d{1,2})/(\d{4})")
 
@@ -93,14 +94,30 @@ def working_days_between_many(
 
 
 def overrides() -> dict[date, bool]:
-    """The admin's overrides, read once per request (or command)."""
+    """The overrides of this deployment's ward over the city's, read once per request
+    (or command)."""
     from portal.extensions import db
     from portal.monitoring.models import CalendarOverride
+    from portal.units.services import current_ward_id
 
     if has_app_context() and "calendar_overrides" in g:
         return g.calendar_overrides
-    rows = db.session.execute(select(CalendarOverride.day, CalendarOverride.is_working)).all()
-    result = {day: working for day, working in rows}
+    ward_id = current_ward_id()
+    owner = CalendarOverride.ward_id
+    rows = db.session.execute(
+        select(CalendarOverride.day, CalendarOverride.is_working, owner).where(
+            owner.is_(None) if ward_id is None else or_(owner.is_(None), owner == ward_id)
+        )
+    ).all()
+    # The city's first, then the ward's own over them.
+    result = {day: working for day, working, ward in rows if ward is None}
+    result.update({day: working for day, working, ward in rows if ward is not None})
     if has_app_context():
         g.calendar_overrides = result
     return result
+
+
+def forget_overrides() -> None:
+    """Read the overrides afresh next time (after one was set or removed)."""
+    if has_app_context():
+        g.pop("calendar_overrides", None)

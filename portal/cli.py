@@ -232,6 +232,85 @@ def close_expired_command():
     click.echo(f"Đã đóng {len(closed)} kiến nghị hết thời gian đánh giá.")
 
 
+calendar_cli = AppGroup(
+    "calendar",
+    help="Ngày làm bù, ngày nghỉ thêm: của phường/xã của cổng này, hoặc của mọi phường/xã "
+    "(--all-wards).",
+)
+
+
+def _parse_day(value: str):
+    from datetime import date, datetime
+
+    for parse in (date.fromisoformat, lambda v: datetime.strptime(v, "%d/%m/%Y").date()):
+        try:
+            return parse(value.strip())
+        except ValueError:
+            continue
+    raise click.BadParameter(f"“{value}” không phải ngày (dd/mm/yyyy hoặc yyyy-mm-dd).")
+
+
+_ALL_WARDS = click.option(
+    "--all-wards",
+    is_flag=True,
+    help="Cho mọi phường/xã trong cơ sở dữ liệu (phường/xã vẫn có thể điều chỉnh riêng).",
+)
+
+
+def _whose(all_wards: bool) -> str:
+    return "mọi phường/xã" if all_wards else deployment_ward().name
+
+
+@calendar_cli.command("list")
+@click.option("--year", type=int, help="Chỉ năm này.")
+def calendar_list_command(year):
+    """Liệt kê các điều chỉnh: của phường/xã này và của mọi phường/xã."""
+    from portal.monitoring.services import list_overrides
+
+    ward = deployment_ward()
+    own, city = list_overrides(year)
+    for title, rows in ((ward.name, own), ("Mọi phường/xã", city)):
+        click.echo(f"{title}:")
+        for row in rows:
+            kind = "làm việc" if row.is_working else "nghỉ"
+            note = f" ({row.note})" if row.note else ""
+            click.echo(f"  {row.day:%d/%m/%Y} {kind}{note}")
+        if not rows:
+            click.echo("  (không có)")
+
+
+@calendar_cli.command("set")
+@click.argument("day")
+@click.option("--working/--off", "is_working", required=True, help="Ngày làm việc hoặc nghỉ.")
+@click.option("--note", default="", help="Căn cứ, ví dụ số văn bản.")
+@_ALL_WARDS
+def calendar_set_command(day, is_working, note, all_wards):
+    """Đặt DAY (dd/mm/yyyy) là ngày làm việc (--working) hoặc ngày nghỉ (--off)."""
+    from portal.monitoring.services import set_override
+
+    when = _parse_day(day)
+    whose = _whose(all_wards)
+    set_override(when, is_working, note, every_ward=all_wards)
+    db.session.commit()
+    kind = "ngày làm việc" if is_working else "ngày nghỉ"
+    click.echo(f"{when:%d/%m/%Y} là {kind} của {whose}.")
+
+
+@calendar_cli.command("delete")
+@click.argument("day")
+@_ALL_WARDS
+def calendar_delete_command(day, all_wards):
+    """Xóa điều chỉnh của DAY (dd/mm/yyyy)."""
+    from portal.monitoring.services import delete_override
+
+    when = _parse_day(day)
+    whose = _whose(all_wards)
+    if not delete_override(when, every_ward=all_wards):
+        raise click.ClickException(f"{whose} không có điều chỉnh ngày {when:%d/%m/%Y}.")
+    db.session.commit()
+    click.echo(f"Đã xóa điều chỉnh ngày {when:%d/%m/%Y} của {whose}.")
+
+
 def register(app: Flask) -> None:
     from portal.api.cli import api_key_cli
     from portal.notifications.cli import COMMANDS as notification_commands
@@ -239,6 +318,7 @@ def register(app: Flask) -> None:
     from portal.privacy.cli import COMMANDS as privacy_commands
 
     portal_cli.add_command(api_key_cli)
+    portal_cli.add_command(calendar_cli)  # flask portal calendar list, set, delete
     for command in notification_commands:  # flask portal worker, flask portal digest
         portal_cli.add_command(command)
     for command in operation_commands:  # flask portal backup, restore, clean-uploads

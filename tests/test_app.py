@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal import create_app
 from portal.config import ConfigError
@@ -196,3 +198,56 @@ def test_setup_ward_from_the_national_list(app):
     assert db.session.scalar(select(func.count()).select_from(Ward)) == 1
     unknown = runner.invoke(args=["portal", "setup-ward", "--code", "99999"])
     assert unknown.exit_code != 0 and "Không có phường/xã" in unknown.output
+
+
+@pytest.mark.parametrize("wards", [1, 2])
+def test_calendar_migration_keeps_the_days(database_url, tmp_path, wards):
+    """0011: one ward's database gives the days to that ward (its admin keeps them);
+    a city's keeps them for every ward, as they acted; downgrade gives them back."""
+    from flask_migrate import downgrade
+
+    app = make_app(database_url, tmp_path)
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        try:
+            upgrade(revision="0010_ward_ownership")
+            with db.engine.begin() as connection:
+                for number in range(wards):
+                    connection.execute(
+                        text(
+                            "INSERT INTO ward (code, name, province_code, province_name,"
+                            " created_at) VALUES (:code, :name, '01', 'Hà Nội', :now)"
+                        ),
+                        {"code": f"0{number}", "name": f"Phường {number}", "now": datetime.now()},
+                    )
+                connection.execute(
+                    text(
+                        "INSERT INTO calendar_override (day, is_working, note, created_at)"
+                        " VALUES (:day, :working, 'Làm bù', :now)"
+                    ),
+                    {"day": date(2027, 2, 6), "working": True, "now": datetime.now()},
+                )
+            upgrade()
+            with db.engine.connect() as connection:
+                row = connection.execute(
+                    text("SELECT day, is_working, note, ward_id FROM calendar_override")
+                ).one()
+                ward_ids = connection.execute(text("SELECT id FROM ward")).scalars().all()
+            assert str(row.day) == "2027-02-06" and row.note == "Làm bù"
+            assert bool(row.is_working) is True
+            assert row.ward_id == (ward_ids[0] if wards == 1 else None)
+            downgrade(revision="0010_ward_ownership")
+            with db.engine.connect() as connection:
+                rows = connection.execute(
+                    text("SELECT day, is_working, note FROM calendar_override")
+                ).all()
+            assert [(str(d), bool(w), n) for d, w, n in rows] == [("2027-02-06", True, "Làm bù")]
+        finally:
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+            db.drop_all()
+    from tests import conftest
+
+    conftest._schema_ready.discard(database_url)

@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, DateTime, Enum, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, DateTime, Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -14,11 +14,29 @@ from portal.units.services import deployment_ward_id
 
 
 class CalendarOverride(db.Model):
-    """An official day swap: a working Saturday, or an extra day off, set by an admin."""
+    """An official day swap: a working Saturday, or an extra day off.
+
+    A ward's admin sets the ward's own (``ward_id``); a row of no ward applies to every
+    ward of the database (a city deployment), set by whoever runs the system with
+    ``flask portal calendar``. On one day a ward's own row wins over the city's.
+    """
 
     __tablename__ = "calendar_override"
+    __table_args__ = (
+        Index("uq_calendar_override_ward_day", "ward_id", "day", unique=True),
+        # NULLs are distinct in a unique index: one row of no ward per day needs its own.
+        Index(
+            "uq_calendar_override_day_every_ward",
+            "day",
+            unique=True,
+            sqlite_where=text("ward_id IS NULL"),
+            postgresql_where=text("ward_id IS NULL"),
+        ),
+    )
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("ward.id"))
+    day: Mapped[date] = mapped_column(Date)
     is_working: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

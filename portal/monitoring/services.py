@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal import calendar as work_calendar
@@ -583,17 +583,62 @@ def close_expired() -> list[Petition]:
 # --- calendar overrides -----------------------------------------------------------------
 
 
-def set_override(day: date, is_working: bool, note: str | None) -> CalendarOverride:
-    row = db.session.get(CalendarOverride, day) or CalendarOverride(day=day)
+def _override_owner(every_ward: bool):
+    """The ``ward_id`` an override is set for: this ward's, or None for every ward."""
+    if every_ward:
+        return None
+    ward_id = current_ward_id()
+    if ward_id is None:
+        raise LookupError("this deployment's ward is not set up")
+    return ward_id
+
+
+def _override(day: date, ward_id: int | None) -> CalendarOverride | None:
+    owner = CalendarOverride.ward_id
+    return db.session.scalar(
+        select(CalendarOverride).where(
+            CalendarOverride.day == day,
+            owner.is_(None) if ward_id is None else owner == ward_id,
+        )
+    )
+
+
+def set_override(
+    day: date, is_working: bool, note: str | None, *, every_ward: bool = False
+) -> CalendarOverride:
+    """Make ``day`` a working day or a day off for this ward (``every_ward``: for every
+    ward of the database, which only the ``flask portal calendar`` command does)."""
+    ward_id = _override_owner(every_ward)
+    row = _override(day, ward_id) or CalendarOverride(day=day, ward_id=ward_id)
     row.is_working = is_working
     row.note = normalize(note) or None
     db.session.add(row)
     db.session.flush()
+    work_calendar.forget_overrides()
     return row
 
 
-def delete_override(day: date) -> None:
-    row = db.session.get(CalendarOverride, day)
-    if row is not None:
-        db.session.delete(row)
-        db.session.flush()
+def delete_override(day: date, *, every_ward: bool = False) -> bool:
+    """Remove this ward's override of ``day`` (or the city's); False if there was none."""
+    row = _override(day, _override_owner(every_ward))
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.flush()
+    work_calendar.forget_overrides()
+    return True
+
+
+def list_overrides(
+    year: int | None = None,
+) -> tuple[list[CalendarOverride], list[CalendarOverride]]:
+    """(this ward's overrides, the city's), by day; of one year if given."""
+    ward_id = current_ward_id()
+    owner = CalendarOverride.ward_id
+    query = select(CalendarOverride).order_by(CalendarOverride.day)
+    if year is not None:
+        query = query.where(CalendarOverride.day.between(date(year, 1, 1), date(year, 12, 31)))
+    rows = db.session.scalars(
+        query.where(owner.is_(None) if ward_id is None else or_(owner.is_(None), owner == ward_id))
+    ).all()
+    return [r for r in rows if r.ward_id is not None], [r for r in rows if r.ward_id is None]

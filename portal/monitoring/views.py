@@ -16,7 +16,6 @@ from portal.extensions import db, limiter
 from portal.meetings.models import Meeting, NoticeItem
 from portal.monitoring import services
 from portal.monitoring.forms import OverrideForm, RatingForm, RemarkForm, ScopeForm
-from portal.monitoring.models import CalendarOverride
 from portal.petitions import services as petitions
 from portal.units.models import Unit
 from portal.units.services import active_units, current_ward, current_ward_id
@@ -188,7 +187,7 @@ def calendar():
         for day in _year_days(year)
         if work_calendar.holiday_name(day)
     )
-    overrides = list(db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)))
+    overrides, city_overrides = services.list_overrides()
     status = 422 if request.method == "POST" else 200
     return render(
         "monitoring/calendar.html",
@@ -196,6 +195,8 @@ def calendar():
         year=year,
         holidays=holidays,
         overrides=overrides,
+        city_overrides=city_overrides,
+        overridden_days={o.day for o in overrides},
         status=status,
     )
 
@@ -211,10 +212,14 @@ def _year_days(year: int):
 @staff_required(Role.ADMIN)
 def delete_override(day: str):
     try:
-        services.delete_override(date.fromisoformat(day))
+        when = date.fromisoformat(day)
     except ValueError:
         abort(404)
+    # Only this ward's own: the city's days are the system's, not a ward admin's.
+    if not services.delete_override(when):
+        abort(404)
     db.session.commit()
+    flash(_("Đã xóa điều chỉnh ngày %(day)s.", day=when.strftime("%d/%m/%Y")), "success")
     return see_other(url_for("monitoring.calendar"))
 
 

@@ -273,9 +273,14 @@ def test_calendar_admin(client, auth, world):
         ).status_code
         == 303
     )
-    assert db.session.get(CalendarOverride, date(2027, 2, 6)).is_working is True
+    row = db.session.scalar(
+        select(CalendarOverride).where(CalendarOverride.day == date(2027, 2, 6))
+    )
+    assert row.is_working is True and row.ward_id == world.ward.id  # the ward's own
+    assert "06/02/2027 — làm việc (Làm bù)" in client.get("/quan-ly/lich").get_data(as_text=True)
     assert client.post("/quan-ly/lich/2027-02-06/xoa").status_code == 303
-    assert db.session.get(CalendarOverride, date(2027, 2, 6)) is None
+    assert db.session.scalars(select(CalendarOverride)).all() == []
+    assert client.post("/quan-ly/lich/2027-02-06/xoa").status_code == 404  # nothing left
 
 
 def test_petitions_filed_have_due_dates_in_list(client, auth, world):
