@@ -8,7 +8,9 @@ when the ward's data does. So:
   (``ward_revision``) as its last statement before ``COMMIT`` (so that concurrent
   writers of a ward queue on that row only for the moment of their commit, always in
   the same order: no deadlock). Writes to tables the public pages never show (the audit
-  log, the outbox, sign-in counters, API keys…) do not count.
+  log, the outbox, sign-in counters, API keys…) do not count. A row of no ward where
+  rows have one (a company serving every ward, a day swap of every ward) bumps every
+  ward's revision.
 - A cached view first reads the revision: one statement outside a transaction, about
   the cost of a lookup by code. A page made at the same revision, in the same language,
   for the same address and query string, the same htmx target and on the same local
@@ -78,12 +80,18 @@ def _flag(session: Session, ward_ids) -> None:
     session.info.setdefault("portal_changed_wards", set()).update(ward_ids)
 
 
+# Flagged for a row of no ward where rows have one (a company serving every ward, a day
+# swap of every ward): it shows on every ward's pages.
+EVERY_WARD = -1
+
+
 def _ward_ids_of(objects) -> set[int]:
     found = set()
     for obj in objects:
-        ward_id = getattr(obj, "ward_id", None)
-        if isinstance(ward_id, int):
-            found.add(ward_id)
+        if "ward_id" not in obj.__table__.c:
+            continue
+        ward_id = obj.ward_id
+        found.add(ward_id if isinstance(ward_id, int) else EVERY_WARD)
     return found
 
 
@@ -125,8 +133,13 @@ def _before_commit(session: Session) -> None:
     wards.discard(None)
     session.info["portal_bumping"] = True
     try:
+        every = EVERY_WARD in wards
+        wards.discard(EVERY_WARD)
+        if every:
+            bump_every_ward(session)
         for ward_id in sorted(wards):
-            bump(session, ward_id)
+            # After every ward's, only a ward that had no revision yet needs one.
+            bump(session, ward_id, first_only=every)
     finally:
         session.info.pop("portal_bumping", None)
 
@@ -135,19 +148,32 @@ def _after_end(session: Session, *_args) -> None:
     session.info.pop("portal_changed_wards", None)
 
 
-def bump(session: Session, ward_id: int) -> None:
-    """Raise the ward's revision by one (insert it at 1 the first time)."""
+def bump(session: Session, ward_id: int, *, first_only: bool = False) -> None:
+    """Raise the ward's revision by one (insert it at 1 the first time; with
+    ``first_only``, only that)."""
     from portal.units.models import WardRevision
 
     table = WardRevision.__table__
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(table).values(ward_id=ward_id, revision=1, changed_at=utcnow())
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.ward_id],
-        set_={"revision": table.c.revision + 1, "changed_at": utcnow()},
-    )
+    if first_only:
+        statement = statement.on_conflict_do_nothing(index_elements=[table.c.ward_id])
+    else:
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.ward_id],
+            set_={"revision": table.c.revision + 1, "changed_at": utcnow()},
+        )
     session.execute(statement)
+
+
+def bump_every_ward(session: Session) -> None:
+    """Raise every ward's revision that exists (a ward without one has no cached page
+    that could be stale: its first bump makes it)."""
+    from portal.units.models import WardRevision
+
+    table = WardRevision.__table__
+    session.execute(table.update().values(revision=table.c.revision + 1, changed_at=utcnow()))
 
 
 def current_revision() -> int:

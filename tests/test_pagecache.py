@@ -244,3 +244,45 @@ def test_co_signing_from_a_kept_petition_page_works_for_each_visitor(app, world)
         assert f"{n} người cũng gặp vấn đề này" in visitor.get(f"/kien-nghi/{code}").get_data(
             as_text=True
         )
+
+
+def test_a_change_of_every_wards_data_renews_every_wards_pages(app, client, world):
+    """A day swap of every ward or a company serving every ward shows on every ward's
+    pages: each ward's revision moves, not only this deployment's."""
+    from datetime import date
+
+    from portal.monitoring import services as monitoring
+    from portal.units.models import Unit, UnitLevel
+
+    other = factories.build_other_ward(world)
+    factories.file(other, category=world.categories["thoat-nuoc"])
+    db.session.commit()
+
+    def revisions():
+        db.session.expire_all()
+        return dict(db.session.execute(select(WardRevision.ward_id, WardRevision.revision)).all())
+
+    before = revisions()
+    assert set(before) == {world.ward.id, other.ward.id}
+    monitoring.set_override(date(2026, 12, 7), False, "Nghỉ", every_ward=True)
+    db.session.commit()
+    after = revisions()
+    assert after == {ward: n + 1 for ward, n in before.items()}
+
+    # This ward's own day: this ward's pages only.
+    monitoring.set_override(date(2026, 12, 8), False, "Nghỉ")
+    db.session.commit()
+    assert revisions() == {
+        world.ward.id: after[world.ward.id] + 1,
+        other.ward.id: after[other.ward.id],
+    }
+
+    company = Unit(name="Công ty Môi trường Đô thị", level=UnitLevel.ENTERPRISE, ward_id=None)
+    db.session.add(company)
+    db.session.flush()
+    company.ward_id = None  # a company of no ward, whatever the default
+    db.session.commit()
+    before = revisions()
+    company.name = "Công ty TNHH MTV Môi trường Đô thị"
+    db.session.commit()
+    assert revisions() == {ward: n + 1 for ward, n in before.items()}
