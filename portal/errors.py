@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,8 @@ from markupsafe import escape
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from portal.extensions import db
+
+security_log = logging.getLogger("portal.security")
 
 MESSAGES = {
     400: (_l("Yêu cầu không hợp lệ"), _l("Máy chủ không hiểu yêu cầu này.")),
@@ -59,8 +62,20 @@ def _bare_page(title, message) -> str:
 
 
 def register(app: Flask) -> None:
-    for code in (400, 403, 404, 405, 413, 429):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, lambda e, code=code: _page(code))
+
+    @app.errorhandler(429)
+    def too_many_requests(error):
+        # Someone tries passwords, or floods a form: operators read it in the security log
+        # (not in the audit log, which a flood would fill; the limit is per address).
+        security_log.warning(
+            "rate limited: endpoint=%s ip=%s limit=%s",
+            request.endpoint,
+            request.remote_addr,
+            getattr(error, "description", ""),
+        )
+        return _page(429)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

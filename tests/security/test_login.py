@@ -204,13 +204,20 @@ def test_the_message_never_tells_whether_an_account_exists(client, world):
 @pytest.mark.parametrize(
     "app_config", [{"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}], indirect=True
 )
-def test_the_login_rate_limit_is_per_address(client, world):
+def test_the_login_rate_limit_is_per_address(client, world, caplog):
     first = {"REMOTE_ADDR": "203.0.113.1"}
     for _ in range(3):
         login(client, "khong-co@example.vn", "sai", environ_base=first)
-    refused = login(client, "canbo@example.vn", environ_base=first)
+    with caplog.at_level("WARNING", logger="portal.security"):
+        refused = login(client, "canbo@example.vn", environ_base=first)
     assert refused.status_code == 429
     assert "Quá nhiều yêu cầu" in refused.get_data(as_text=True)
+    # The operators' security log says who was stopped where.
+    assert any(
+        "rate limited: endpoint=accounts.login ip=203.0.113.1 limit=3 per 1 minute"
+        in record.getMessage()
+        for record in caplog.records
+    ), [r.getMessage() for r in caplog.records]
     other = login(client, "canbo@example.vn", environ_base={"REMOTE_ADDR": "203.0.113.2"})
     assert other.status_code == 303
 
