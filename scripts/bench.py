@@ -409,6 +409,13 @@ def main(argv: list[str] | None = None) -> int:
         import bench_data
 
         bench_data.main([])
+    else:
+        # A database built by an older checkout: bring its schema up to this one's, as a
+        # deployment does before it serves (nothing to do when it is current).
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import bench_data
+
+        bench_data.migrate(database_url)
     about = machine()  # the load before we start
     facts = ward_facts(database_url, args.ward)
     port = free_port()
