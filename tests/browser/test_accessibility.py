@@ -222,6 +222,35 @@ def test_staff_pages_have_no_serious_accessibility_problems(browsing, a11y_world
     check_pages(browsing, mttq, ["/giam-sat", f"/hoi-nghi/muc/{a11y_world['item']}"], "mttq")
 
 
+def test_admin_pages_have_no_serious_accessibility_problems(browsing, a11y_world):
+    from portal.monitoring import services as monitoring
+
+    # The calendar with both kinds of day swap: every ward's, and this ward's own.
+    monitoring.set_override(date(2026, 12, 26), True, "Làm bù", every_ward=True)
+    monitoring.set_override(date(2026, 12, 28), False, "Nghỉ theo quyết định của UBND")
+    db.session.commit()
+    page = browsing.new_page(**DESKTOP)
+    _log_in(page, "admin@example.vn")
+    pages = [
+        "/quan-ly/lich?nam=2026",
+        "/quan-ly/to-dan-pho/",
+        "/quan-ly/to-dan-pho/dia-danh",
+        "/quan-ly/khoa-api/",
+        "/quan-ly/thu-di",
+        "/quan-ly/nhat-ky-du-lieu",
+        "/quan-ly/du-lieu-ca-nhan",
+    ]
+    assert {url: page.goto(url).status for url in pages} == dict.fromkeys(pages, 200)
+    check_pages(browsing, page, pages, "admin")
+    # The calendar's form sent with a day that does not exist: the errors, as shown.
+    page.goto("/quan-ly/lich")
+    page.locator("#note").fill("Làm bù")
+    with page.expect_navigation():
+        page.locator("form.card button[type=submit]").click()
+    expect(page.locator(".form-errors")).to_be_visible()
+    assert not (v := axe_violations(page)), describe({"/quan-ly/lich (errors)": v})
+
+
 # Run in the page: what has the focus, and can it be seen (an outline of 2px or more).
 FOCUSED = """
 () => {
