@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import holidays
 from flask import g, has_app_context
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 _SWAPPED_FOR = re.compile(r"thay cho ngày (\d{1,2})/(\d{1,2})/(\d{4})")
 
@@ -98,15 +98,14 @@ def overrides() -> dict[date, bool]:
     (or command)."""
     from portal.extensions import db
     from portal.monitoring.models import CalendarOverride
-    from portal.units.services import current_ward_id
+    from portal.units.services import of_this_ward
 
     if has_app_context() and "calendar_overrides" in g:
         return g.calendar_overrides
-    ward_id = current_ward_id()
     owner = CalendarOverride.ward_id
     rows = db.session.execute(
         select(CalendarOverride.day, CalendarOverride.is_working, owner).where(
-            owner.is_(None) if ward_id is None else or_(owner.is_(None), owner == ward_id)
+            of_this_ward(owner, legacy=True)  # the ward's own and every ward's
         )
     ).all()
     # The city's first, then the ward's own over them.

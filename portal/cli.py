@@ -240,14 +240,15 @@ calendar_cli = AppGroup(
 
 
 def _parse_day(value: str):
-    from datetime import date, datetime
+    from portal.timeutil import parse_date
 
-    for parse in (date.fromisoformat, lambda v: datetime.strptime(v, "%d/%m/%Y").date()):
-        try:
-            return parse(value.strip())
-        except ValueError:
-            continue
-    raise click.BadParameter(f"“{value}” không phải ngày (dd/mm/yyyy hoặc yyyy-mm-dd).")
+    try:
+        day = parse_date(value)
+    except ValueError:
+        day = None
+    if day is None:
+        raise click.BadParameter(f"“{value}” không phải ngày (dd/mm/yyyy hoặc yyyy-mm-dd).")
+    return day
 
 
 _ALL_WARDS = click.option(

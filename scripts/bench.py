@@ -400,21 +400,18 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is not installed. On Debian: apt-get install wrk", file=sys.stderr)
         return 2
 
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_data
+
     if not has_data(database_url, args.ward):
         if args.database_url:
             print(f"No data for ward {args.ward} at {database_url}.", file=sys.stderr)
             return 2
         print("No benchmark database yet: building it (scripts/bench_data.py, a few minutes).")
-        sys.path.insert(0, str(ROOT / "scripts"))
-        import bench_data
-
         bench_data.main([])
     else:
         # A database built by an older checkout: bring its schema up to this one's, as a
         # deployment does before it serves (nothing to do when it is current).
-        sys.path.insert(0, str(ROOT / "scripts"))
-        import bench_data
-
         bench_data.migrate(database_url)
     about = machine()  # the load before we start
     facts = ward_facts(database_url, args.ward)

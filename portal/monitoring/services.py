@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import selectinload
 
 from portal import calendar as work_calendar
@@ -633,12 +633,12 @@ def list_overrides(
     year: int | None = None,
 ) -> tuple[list[CalendarOverride], list[CalendarOverride]]:
     """(this ward's overrides, the city's), by day; of one year if given."""
-    ward_id = current_ward_id()
-    owner = CalendarOverride.ward_id
-    query = select(CalendarOverride).order_by(CalendarOverride.day)
+    query = (
+        select(CalendarOverride)
+        .where(of_this_ward(CalendarOverride.ward_id, legacy=True))
+        .order_by(CalendarOverride.day)
+    )
     if year is not None:
         query = query.where(CalendarOverride.day.between(date(year, 1, 1), date(year, 12, 31)))
-    rows = db.session.scalars(
-        query.where(owner.is_(None) if ward_id is None else or_(owner.is_(None), owner == ward_id))
-    ).all()
+    rows = db.session.scalars(query).all()
     return [r for r in rows if r.ward_id is not None], [r for r in rows if r.ward_id is None]

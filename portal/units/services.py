@@ -52,7 +52,8 @@ def deployment_ward_id(context=None) -> int | None:
 
 def of_this_ward(column, *, legacy: bool = False):
     """``column`` (a ``ward_id``) is this deployment's ward; with ``legacy``, NULL too
-    (accounts and API clients made before they had a ward count as this ward's)."""
+    (accounts and API clients made before they had a ward count as this ward's; a day
+    swap of no ward is every ward's)."""
     ward_id = current_ward_id()
     condition = column == ward_id if ward_id is not None else false()
     return or_(condition, column.is_(None)) if legacy else condition
