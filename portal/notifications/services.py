@@ -200,8 +200,7 @@ def queue(
         body_text = render_template(f"notifications/email/{name}.txt", **values)
         body_html = render_template(f"notifications/email/{name}.html", **values)
     notification = Notification(
-        # The petition's ward, else the deployment's (a digest, a follow confirmation).
-        ward_id=petition.ward_id if petition is not None else current_ward_id(),
+        ward_id=_ward_id_of(petition),
         recipient=recipient,
         locale=locale,
         kind=kind,
@@ -646,6 +645,16 @@ def _newly_assigned_staff(petition: Petition, event: PetitionEvent) -> list[tupl
         .order_by(User.id)
     )
     return [(user, units[user.unit_id]) for user in users if user.email]
+
+
+def _ward_id_of(petition: Petition | None) -> int | None:
+    """The ward of a message: its petition's (an object until the petition is flushed),
+    else the deployment's (a digest, a follow confirmation)."""
+    if petition is None:
+        return current_ward_id()
+    if petition.ward_id is not None:
+        return petition.ward_id
+    return petition.ward.id if petition.ward is not None else current_ward_id()
 
 
 def _of_ward(ward_id: int | None):

@@ -17,6 +17,11 @@ good (unknown mailbox) fails it at once. Admins see the queue at ``/quan-ly/thu-
 the row is marked sent, the lease runs out and the message is sent again, with the same
 ``Message-ID`` (fixed when it was queued), which mail clients use to show it once.
 
+**One ward's.** A city runs a deployment, and a worker, per ward on one database: each
+worker sends its own ward's messages (``notification.ward_id``, the ward of the
+petition or of the deployment that queued it) from its own ``MAIL_FROM`` and SMTP
+account, never another ward's.
+
 SIGTERM and SIGINT stop the worker cleanly: the message being sent is finished and
 marked, claimed messages not yet tried are handed back, and the process exits 0.
 """
@@ -37,6 +42,7 @@ from portal.notifications.mailer import PermanentFailure, SMTPMailer, build_mess
 from portal.notifications.models import Notification, NotificationStatus
 from portal.notifications.services import setting
 from portal.timeutil import utcnow
+from portal.units.services import of_this_ward
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +146,9 @@ class Worker:
             .where(
                 Notification.status == NotificationStatus.QUEUED,
                 Notification.next_attempt_at <= now,
+                # This ward's messages, from this ward's address (``MAIL_FROM``); another
+                # ward's worker sends theirs. Messages of no ward: any worker.
+                of_this_ward(Notification.ward_id, legacy=True),
             )
             .order_by(Notification.next_attempt_at, Notification.id)
             .limit(self.batch)

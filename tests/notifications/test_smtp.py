@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask import g
 
 from portal.extensions import db
 from portal.notifications.models import NotificationKind, NotificationStatus
@@ -173,3 +174,45 @@ def test_the_loop_survives_a_failed_round(app, world, monkeypatch):
     worker.stop_event.wait = lambda timeout=None: None  # no real pause in the test
     worker.run()
     assert len(calls) == 2
+
+
+def test_each_wards_worker_sends_its_own_wards_messages(app, world, smtp_server, worker):
+    """A city's wards share the database; each ward's worker sends its own ward's mail,
+    from its own address, and leaves the others' queued for their own worker."""
+    other = factories.build_other_ward(world)
+    db.session.commit()
+    factories.file(world, petitioner_email="o-day@example.vn")
+    for email in ("o-kia@example.vn", "tu-truoc@example.vn"):
+        factories.file(other, category=world.categories["thoat-nuoc"], petitioner_email=email)
+    assert {n.recipient: n.ward_id for n in outbox()} == {
+        "o-day@example.vn": world.ward.id,
+        "o-kia@example.vn": other.ward.id,
+        "tu-truoc@example.vn": other.ward.id,
+    }
+    # A message from before messages had a ward: any ward's worker sends it.
+    [legacy] = outbox(recipient="tu-truoc@example.vn")
+    legacy.ward_id = None
+    db.session.commit()
+
+    app.config["MAIL_FROM"] = "Phường Dương Nội <kien-nghi@duongnoi.example.vn>"
+    result = worker.run_once()
+    assert (result.claimed, result.sent) == (2, 2)
+    sent = smtp_server.wait_for(2)
+    assert sorted(m["To"] for m in sent) == ["o-day@example.vn", "tu-truoc@example.vn"]
+    [waiting] = outbox(recipient="o-kia@example.vn")
+    assert waiting.status == NotificationStatus.QUEUED and waiting.attempts == 0
+
+    # The other ward's deployment: its worker, its address.
+    app.config.update(
+        PORTAL_WARD_CODE=factories.OTHER_WARD_CODE,
+        MAIL_FROM="Phường Hoàn Kiếm <kien-nghi@hoankiem.example.vn>",
+    )
+    g.pop("ward", None)  # what the test's application context remembers of the ward
+    result = Worker(app, batch=50).run_once()
+    assert (result.claimed, result.sent) == (1, 1)
+    last = smtp_server.wait_for(3)[-1]
+    assert (last["To"], last["From"]) == (
+        "o-kia@example.vn",
+        "Phường Hoàn Kiếm <kien-nghi@hoankiem.example.vn>",
+    )
+    assert all(n.status == NotificationStatus.SENT for n in outbox())
