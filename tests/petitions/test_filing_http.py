@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.petitions import services
 from portal.petitions.models import Petition, PetitionEvent
 from tests import factories
 
@@ -168,6 +169,27 @@ def test_public_page_shows_status_timeline_and_dates(client, world):
     assert "Phòng Kinh tế, Hạ tầng và Đô thị" in body
     assert "Đ/c Phạm Thị Lan" in body
     assert re.search(r"\d{2}/\d{2}/\d{4}", body)
+
+
+def test_public_page_shows_the_deadline_its_overdue_badge_means(client, world):
+    """While only received, the first reply's deadline is what counts (and what the
+    "overdue" badge is about): the page says it, beside the time limit to resolve."""
+    from datetime import datetime, timedelta
+
+    from portal.timeutil import frozen_clock
+
+    with frozen_clock(datetime.now() - timedelta(days=20)):
+        petition = factories.file(world)
+    body = client.get(f"/kien-nghi/{petition.code}").get_data(as_text=True)
+    assert "quá hạn" in body
+    reply = petition.reply_due_on.strftime("%d/%m/%Y")
+    assert re.search(rf"Hạn xem xét, phản hồi</dt><dd>{reply}</dd>", body), body
+    assert petition.resolve_due_on.strftime("%d/%m/%Y") in body
+    # Once reviewed, the first reply is behind: only the time limit to resolve is shown.
+    services.review(petition, world.users["ward_staff"])
+    db.session.commit()
+    body = client.get(f"/kien-nghi/{petition.code}").get_data(as_text=True)
+    assert "Hạn xem xét, phản hồi" not in body
 
 
 def test_private_page_add_information(client, world):
