@@ -142,6 +142,23 @@ def test_use_my_location_places_the_pin_or_says_why_not(browsing, backend):
     expect(page.locator("#latitude")).to_have_value("")
 
 
+def test_on_a_phone_the_list_shows_a_petition_on_the_first_screen(browsing, backend):
+    """The filters take two columns on a phone, so the first result is in sight without
+    scrolling; on a wide screen they stay in one row with the search."""
+    world = browsing.server.world
+    factories.file(world, title="Rác thải ùn ứ đầu ngõ 12")
+    db.session.commit()
+    page = browsing.new_page(**PHONE)
+    page.goto("/kien-nghi")
+    first = page.locator("#results a", has_text="Rác thải ùn ứ đầu ngõ 12")
+    expect(first).to_be_visible()
+    assert first.bounding_box()["y"] + first.bounding_box()["height"] <= 740
+    status, category = (page.locator(f"#{name}").bounding_box() for name in ("status", "category"))
+    assert status["y"] == category["y"] and status["x"] + status["width"] <= category["x"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing sideways
+    browsing.screenshot(page, "list-phone")
+
+
 def test_resident_files_without_javascript(browsing, backend):
     page = browsing.new_page(java_script_enabled=False)
 
