@@ -159,6 +159,31 @@ def test_on_a_phone_the_list_shows_a_petition_on_the_first_screen(browsing, back
     browsing.screenshot(page, "list-phone")
 
 
+def test_on_a_phone_the_staff_inbox_reads_row_by_row(browsing, backend):
+    """A ward officer on site: the inbox table scrolls sideways inside its frame, titles
+    keep a readable width, and the code stays at the left while the rest scrolls."""
+    world = browsing.server.world
+    code = factories.file(world, title="Cống thoát nước bị tắc gây ngập cả đoạn ngõ 7").code
+    db.session.commit()
+    page = browsing.new_page(**PHONE)
+    page.goto("/dang-nhap")
+    page.locator("#email").fill("canbo@example.vn")
+    page.locator("#password").fill(factories.PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng nhập").click()
+    page.goto("/quan-ly/")
+    row = page.locator("table.petition-table tbody tr", has_text=code)
+    code_cell, title_cell = row.locator("td").nth(0), row.locator("td").nth(1)
+    assert title_cell.bounding_box()["width"] >= 160
+    assert code_cell.locator("a").bounding_box()["height"] < 30  # the code on one line
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the page stays put
+    before = code_cell.bounding_box()["x"]
+    page.locator(".table-wrap").evaluate("frame => frame.scrollBy(300, 0)")
+    assert page.locator(".table-wrap").evaluate("frame => frame.scrollLeft") > 0
+    assert code_cell.bounding_box()["x"] == before  # sticky
+    browsing.screenshot(page, "inbox-phone")
+
+
 def test_resident_files_without_javascript(browsing, backend):
     page = browsing.new_page(java_script_enabled=False)
 
