@@ -172,7 +172,7 @@ def test_on_a_phone_the_staff_inbox_reads_row_by_row(browsing, backend):
     with page.expect_navigation():
         page.get_by_role("button", name="Đăng nhập").click()
     page.goto("/quan-ly/")
-    row = page.locator("table.petition-table tbody tr", has_text=code)
+    row = page.locator("table.row-table tbody tr", has_text=code)
     code_cell, title_cell = row.locator("td").nth(0), row.locator("td").nth(1)
     assert title_cell.bounding_box()["width"] >= 160
     assert code_cell.locator("a").bounding_box()["height"] < 30  # the code on one line
