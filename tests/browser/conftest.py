@@ -9,6 +9,7 @@ request is aborted and reported, so no map tile or font ever leaves the machine.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +116,23 @@ class Browsing:
         else:
             self.blocked.append(url)
             route.abort()
+
+    def log_in(self, page, email: str, *, keyboard: bool = False) -> None:
+        """Sign ``page`` in as the staff member ``email`` through the login form (with
+        ``keyboard``, by pressing Enter in the password field)."""
+        from playwright.sync_api import expect
+
+        from tests import factories
+
+        page.goto("/dang-nhap")
+        page.locator("#email").fill(email)
+        page.locator("#password").fill(factories.PASSWORD)
+        with page.expect_navigation():
+            if keyboard:
+                page.locator("#password").press("Enter")
+            else:
+                page.get_by_role("button", name="Đăng nhập").click()
+        expect(page).not_to_have_url(re.compile(r"/dang-nhap"))
 
     def screenshot(self, page, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)

@@ -143,15 +143,6 @@ def a11y_world(live_server):
     }
 
 
-def _log_in(page, email: str) -> None:
-    page.goto("/dang-nhap")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(factories.PASSWORD)
-    with page.expect_navigation():
-        page.locator("#password").press("Enter")
-    expect(page).not_to_have_url(re.compile(r"/dang-nhap"))
-
-
 def test_public_pages_have_no_serious_accessibility_problems(browsing, a11y_world):
     page = browsing.new_page(**DESKTOP)
     check_pages(
@@ -190,7 +181,7 @@ def test_public_pages_have_no_serious_accessibility_problems(browsing, a11y_worl
 
 def test_staff_pages_have_no_serious_accessibility_problems(browsing, a11y_world):
     page = browsing.new_page(**DESKTOP)
-    _log_in(page, "canbo@example.vn")
+    browsing.log_in(page, "canbo@example.vn", keyboard=True)
     check_pages(
         browsing,
         page,
@@ -218,7 +209,7 @@ def test_staff_pages_have_no_serious_accessibility_problems(browsing, a11y_world
     assert not (v := axe_violations(page)), describe({"staff page (htmx errors)": v})
 
     mttq = browsing.new_page(**DESKTOP)
-    _log_in(mttq, "mttq@example.vn")
+    browsing.log_in(mttq, "mttq@example.vn", keyboard=True)
     check_pages(browsing, mttq, ["/giam-sat", f"/hoi-nghi/muc/{a11y_world['item']}"], "mttq")
 
 
@@ -230,7 +221,7 @@ def test_admin_pages_have_no_serious_accessibility_problems(browsing, a11y_world
     monitoring.set_override(date(2026, 12, 28), False, "Nghỉ theo quyết định của UBND")
     db.session.commit()
     page = browsing.new_page(**DESKTOP)
-    _log_in(page, "admin@example.vn")
+    browsing.log_in(page, "admin@example.vn", keyboard=True)
     pages = [
         "/quan-ly/lich?nam=2026",
         "/quan-ly/to-dan-pho/",

@@ -166,11 +166,7 @@ def test_on_a_phone_the_staff_inbox_reads_row_by_row(browsing, backend):
     code = factories.file(world, title="Cống thoát nước bị tắc gây ngập cả đoạn ngõ 7").code
     db.session.commit()
     page = browsing.new_page(**PHONE)
-    page.goto("/dang-nhap")
-    page.locator("#email").fill("canbo@example.vn")
-    page.locator("#password").fill(factories.PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    browsing.log_in(page, "canbo@example.vn")
     page.goto("/quan-ly/")
     row = page.locator("table.row-table tbody tr", has_text=code)
     code_cell, title_cell = row.locator("td").nth(0), row.locator("td").nth(1)
@@ -219,11 +215,7 @@ def test_officer_assigns_and_resolves_in_place_and_public_page_shows_outcome(bro
     note = "Đã thu gom toàn bộ rác và đặt biển cấm đổ rác tại đầu ngõ."
 
     page = browsing.new_page(viewport={"width": 1280, "height": 900})
-    page.goto("/dang-nhap")
-    page.locator("#email").fill("canbo@example.vn")
-    page.locator("#password").fill(factories.PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    browsing.log_in(page, "canbo@example.vn")
     expect(page).to_have_url(re.compile(r"/quan-ly/$"))
 
     page.goto(f"/quan-ly/kien-nghi/{code}")

@@ -25,11 +25,7 @@ def test_mttq_reads_the_dashboard_and_adds_a_remark(browsing, backend):
     db.session.commit()
 
     page = browsing.new_page(viewport={"width": 1280, "height": 900})
-    page.goto("/dang-nhap")
-    page.locator("#email").fill("mttq@example.vn")
-    page.locator("#password").fill(factories.PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    browsing.log_in(page, "mttq@example.vn")
 
     page.goto("/giam-sat")
     expect(page.locator("h1")).to_have_text("Giám sát việc giải quyết kiến nghị")
@@ -59,11 +55,7 @@ def test_mttq_reads_the_dashboard_and_adds_a_remark(browsing, backend):
     expect(public.locator("body")).to_contain_text("quá hạn")
 
     phone = browsing.new_page(viewport={"width": 360, "height": 740}, is_mobile=True)
-    phone.goto("/dang-nhap")
-    phone.locator("#email").fill("mttq@example.vn")
-    phone.locator("#password").fill(factories.PASSWORD)
-    with phone.expect_navigation():
-        phone.get_by_role("button", name="Đăng nhập").click()
+    browsing.log_in(phone, "mttq@example.vn")
     phone.goto("/giam-sat")
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 370, f"the dashboard overflows a 360 px phone ({width} px)"

@@ -42,11 +42,7 @@ def _count(model) -> int:
 
 def _log_in(browsing, **options):
     page = browsing.new_page(**(options or DESKTOP))
-    page.goto("/dang-nhap")
-    page.locator("#email").fill("canbo@example.vn")
-    page.locator("#password").fill(factories.PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Đăng nhập").click()
+    browsing.log_in(page, "canbo@example.vn")
     expect(page).to_have_url(re.compile(r"/quan-ly/$"))
     return page
 
