@@ -586,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         check(
             "lookup ≥ 50 % of bare",
             lookup["rps"] >= 0.5 * around,
-            f"{100 * lookup['rps'] / around:.0f} % (bare {around:.0f} req/s around it)",
+            f"{100 * lookup['rps'] / around:.1f} % (bare {around:.0f} req/s around it)",
         )
         for name in ("list filtered", "list search"):
             if name in by_name:
