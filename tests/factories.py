@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 from portal.accounts.models import Role
@@ -122,6 +123,29 @@ def build_world() -> SimpleNamespace:
 # Hoàn Kiếm, far from the test ward.
 OTHER_WARD_CODE = "00070"
 OTHER_POINT = (21.03, 105.85)
+
+
+@contextmanager
+def serving(app, code: str):
+    """This process as the deployment of the ward ``code`` (what the test's application
+    context remembers of the ward, and its calendar, is forgotten on the way in and out)."""
+    from flask import g
+
+    from portal import calendar as work_calendar
+
+    before = app.config["PORTAL_WARD_CODE"]
+
+    def forget():
+        g.pop("ward", None)
+        work_calendar.forget_overrides()
+
+    app.config["PORTAL_WARD_CODE"] = code
+    forget()
+    try:
+        yield
+    finally:
+        app.config["PORTAL_WARD_CODE"] = before
+        forget()
 
 
 def build_other_ward(world) -> SimpleNamespace:

@@ -9,11 +9,9 @@ otherwise for the ward alone.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from portal import calendar as work_calendar
@@ -31,25 +29,6 @@ def other_ward(world):
     other = factories.build_other_ward(world)
     db.session.commit()
     return other
-
-
-@contextmanager
-def serving(app, code: str):
-    """This process as the deployment of the ward ``code`` (what the test's application
-    context remembers of the ward is forgotten on the way in and out)."""
-    before = app.config["PORTAL_WARD_CODE"]
-
-    def forget():
-        g.pop("ward", None)
-        work_calendar.forget_overrides()
-
-    app.config["PORTAL_WARD_CODE"] = code
-    forget()
-    try:
-        yield
-    finally:
-        app.config["PORTAL_WARD_CODE"] = before
-        forget()
 
 
 def _file(ward_world, **kwargs):
@@ -71,7 +50,7 @@ def test_a_wards_day_off_moves_only_its_own_deadlines(app, client, auth, world, 
     assert response.status_code == 303
     category = world.categories["thoat-nuoc"]
     ours = _file(world, category=category)
-    with serving(app, factories.OTHER_WARD_CODE):
+    with factories.serving(app, factories.OTHER_WARD_CODE):
         assert MONDAY not in work_calendar.overrides()
         theirs = _file(other_ward, category=category)
     # Theirs counts Monday 07/12; ours starts a working day later.
@@ -83,7 +62,7 @@ def test_another_wards_admin_neither_sees_nor_removes_the_day(app, client, auth,
     auth.as_role(world, "admin")
     client.post("/quan-ly/lich", data={"day": "07/12/2026", "kind": "off", "note": "Lễ hội"})
     auth.logout()
-    with serving(app, factories.OTHER_WARD_CODE):
+    with factories.serving(app, factories.OTHER_WARD_CODE):
         auth.as_role(other_ward, "admin")
         page = client.get("/quan-ly/lich").get_data(as_text=True)
         assert "07/12/2026" not in page and "Lễ hội" not in page
@@ -97,7 +76,7 @@ def test_every_wards_days_come_from_the_command(app, client, auth, world, other_
     assert result.exit_code == 0, result.output
     assert "07/12/2026 là ngày nghỉ của mọi phường/xã." in result.output
     for code in (world.ward.code, factories.OTHER_WARD_CODE):
-        with serving(app, code):
+        with factories.serving(app, code):
             assert work_calendar.overrides() == {MONDAY: False}
 
     auth.as_role(world, "admin")
@@ -114,13 +93,13 @@ def test_every_wards_days_come_from_the_command(app, client, auth, world, other_
     assert "phường/xã đã điều chỉnh riêng" in page
     work_calendar.forget_overrides()
     assert work_calendar.overrides() == {MONDAY: True}
-    with serving(app, factories.OTHER_WARD_CODE):
+    with factories.serving(app, factories.OTHER_WARD_CODE):
         assert work_calendar.overrides() == {MONDAY: False}
 
     listed = _run(app, "list").output
     assert "07/12/2026 làm việc" in listed and "07/12/2026 nghỉ (Quyết định 12/QĐ)" in listed
     assert _run(app, "delete", "2026-12-07", "--all-wards").exit_code == 0
-    with serving(app, factories.OTHER_WARD_CODE):
+    with factories.serving(app, factories.OTHER_WARD_CODE):
         assert work_calendar.overrides() == {}
     assert work_calendar.overrides() == {MONDAY: True}
 
@@ -128,7 +107,7 @@ def test_every_wards_days_come_from_the_command(app, client, auth, world, other_
 def test_the_command_without_all_wards_acts_on_this_ward(app, world, other_ward):
     assert _run(app, "set", "07/12/2026", "--working").exit_code == 0
     assert db.session.scalar(select(CalendarOverride.ward_id)) == world.ward.id
-    with serving(app, factories.OTHER_WARD_CODE):
+    with factories.serving(app, factories.OTHER_WARD_CODE):
         assert work_calendar.overrides() == {}
 
 
@@ -150,7 +129,7 @@ def test_the_command_refuses_bad_input_and_keeps_what_is_saved(app, world, args,
 
 
 def test_a_database_without_the_deployments_ward_says_so(app, world):
-    with serving(app, "99999"):
+    with factories.serving(app, "99999"):
         result = _run(app, "set", "07/12/2026", "--off")
     assert result.exit_code != 0 and "flask portal setup-ward" in result.output
     assert db.session.scalars(select(CalendarOverride)).all() == []

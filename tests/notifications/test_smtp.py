@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask import g
 
 from portal.extensions import db
 from portal.notifications.models import NotificationKind, NotificationStatus
@@ -203,12 +202,9 @@ def test_each_wards_worker_sends_its_own_wards_messages(app, world, smtp_server,
     assert waiting.status == NotificationStatus.QUEUED and waiting.attempts == 0
 
     # The other ward's deployment: its worker, its address.
-    app.config.update(
-        PORTAL_WARD_CODE=factories.OTHER_WARD_CODE,
-        MAIL_FROM="Phường Hoàn Kiếm <kien-nghi@hoankiem.example.vn>",
-    )
-    g.pop("ward", None)  # what the test's application context remembers of the ward
-    result = Worker(app, batch=50).run_once()
+    app.config["MAIL_FROM"] = "Phường Hoàn Kiếm <kien-nghi@hoankiem.example.vn>"
+    with factories.serving(app, factories.OTHER_WARD_CODE):
+        result = Worker(app, batch=50).run_once()
     assert (result.claimed, result.sent) == (1, 1)
     last = smtp_server.wait_for(3)[-1]
     assert (last["To"], last["From"]) == (
